@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import include, path
+
+from kirakira.api import errors as api_errors
+from kirakira.api.urls import urlpatterns as api_docs_urls
+from kirakira.api.urls import v1 as api_v1_urls
+from kirakira.common import errors as page_errors
+from kirakira.common.i18n_urls import i18n_patterns
+from kirakira.common.views import HomeView
+
+admin.site.site_header = "Kirakira back office"
+
+urlpatterns = [
+    path("api/v1/", include((api_v1_urls, "api_v1"))),
+    path("api/", include(api_docs_urls)),
+]
+
+urlpatterns += i18n_patterns(
+    path("", HomeView.as_view(), name="home"),
+    path("accounts/", include("kirakira.accounts.urls")),
+    path("privacy/", include("kirakira.privacy.urls")),
+    path("backoffice/", admin.site.urls),
+)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    return (api_errors.not_found if _is_api(request) else page_errors.not_found)(request, exception)
+
+
+def handler500(request):
+    return (api_errors.server_error if _is_api(request) else page_errors.server_error)(request)
+
+
+def handler400(request, exception=None):
+    return (api_errors.bad_request if _is_api(request) else page_errors.bad_request)(request, exception)
+
+
+def handler403(request, exception=None):
+    return (api_errors.permission_denied if _is_api(request) else page_errors.permission_denied)(
+        request, exception
+    )

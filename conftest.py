@@ -1,0 +1,16 @@
+"""Test set-up shared by every app: tasks run at once (a few tests start a real worker), and
+the languages' catalogs come from the repository."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.SITE_URL = "http://testserver"
+    settings.TRUSTED_PROXIES = []
+    settings.USAGE_LOG_ENABLED = True

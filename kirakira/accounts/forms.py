@@ -1,0 +1,113 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .normalization import LOGIN_ID_MAX, NAME_MAX
+
+
+def _apply_service_errors(form: forms.Form, exc: ValidationError, renames: dict | None = None) -> None:
+    renames = renames or {}
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            target = renames.get(field, field)
+            form.add_error(target if target in form.fields else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class RegistrationForm(forms.Form):
+    login_id = forms.CharField(
+        label=_("Login ID"),
+        max_length=LOGIN_ID_MAX * 2,  # full-width input is folded before the real length check
+        help_text=_("4–30 characters: lowercase letters a–z, digits 0–9, and _ . -"),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=NAME_MAX + 20,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.CharField(
+        label=_("Email address"),
+        max_length=320,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not too common, not all digits, not like your login ID."),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("password1")
+            and cleaned.get("password2")
+            and cleaned["password1"] != cleaned["password2"]
+        ):
+            self.add_error("password2", _("The two passwords do not match."))
+        return cleaned
+
+    def register(self, *, language: str):
+        try:
+            return services.member_register(
+                login_id=self.cleaned_data["login_id"],
+                name=self.cleaned_data["name"],
+                email=self.cleaned_data["email"],
+                password=self.cleaned_data["password1"],
+                language=language,
+            )
+        except ValidationError as exc:
+            _apply_service_errors(self, exc, {"password": "password1"})
+            return None
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Login ID"),
+        max_length=LOGIN_ID_MAX * 2,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
+        ),
+    )
+    error_messages = {
+        "invalid_login": _("The login ID or password is incorrect."),
+        "inactive": _("This account is inactive."),
+    }
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=NAME_MAX + 20, strip=False)
+    email = forms.CharField(
+        label=_("Email address"),
+        max_length=320,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("A new address takes effect after you open the confirmation link we send to it."),
+    )
+
+    def save(self, *, user) -> bool | None:
+        try:
+            return services.member_update_profile(
+                user=user, name=self.cleaned_data["name"], email=self.cleaned_data["email"]
+            )
+        except ValidationError as exc:
+            _apply_service_errors(self, exc)
+            return None
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.CharField(
+        label=_("Email address"), max_length=320, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def save(self) -> None:
+        services.member_request_password_reset(email=self.cleaned_data["email"])

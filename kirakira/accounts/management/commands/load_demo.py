@@ -1,0 +1,22 @@
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from kirakira.accounts.demo import load_demo_accounts
+
+DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
+
+
+class Command(BaseCommand):
+    help = "Create demo members and one staff user per role (idempotent; development only)."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("load_demo creates accounts with a known password: not in production.")
+        password = os.environ.get("KIRAKIRA_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+        rows = load_demo_accounts(password=password)
+        self.stdout.write("Demo accounts (login ID — role):")
+        for login_id, description, created in rows:
+            self.stdout.write(f"  {login_id:<14} {description}{'' if created else ' (already there)'}")
+        self.stdout.write(f"Development password for all of them: {password}")

@@ -1,0 +1,28 @@
+"""Background work of the accounts app. Arguments carry only the member's UUID: the task
+table is no place for personal data."""
+
+from django_tasks import task
+
+from . import emails
+from .models import User
+
+_SENDERS = {
+    "registration_confirmation": emails.send_registration_confirmation,
+    "new_email_confirmation": emails.send_new_email_confirmation,
+    "email_change_notice": emails.send_email_change_notice,
+    "password_reset": emails.send_password_reset,
+}
+
+
+@task()
+def send_member_email(*, user_id: str, kind: str) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    _SENDERS[kind](user)
+
+
+def enqueue_member_email(user, kind: str) -> None:
+    if kind not in _SENDERS:
+        raise ValueError(f"unknown member email {kind!r}")
+    send_member_email.enqueue(user_id=str(user.pk), kind=kind)

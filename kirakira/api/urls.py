@@ -1,0 +1,15 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from kirakira.accounts import api as accounts_api
+
+v1 = [
+    path("auth/register", accounts_api.RegisterApi.as_view(), name="auth-register"),
+    path("auth/token", accounts_api.TokenApi.as_view(), name="auth-token"),
+    path("me", accounts_api.MeApi.as_view(), name="me"),
+]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

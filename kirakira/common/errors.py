@@ -1,0 +1,41 @@
+"""Error pages in the page's language. ``server_error`` renders without the request context
+so that a fault in a context processor cannot turn the error page itself into an error."""
+
+from django.http import HttpResponseServerError
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+
+def _page(request, status, title, message):
+    return render(request, "common/error.html", {"title": title, "message": message}, status=status)
+
+
+def not_found(request, exception=None):
+    return _page(request, 404, _("Page not found"), _("The page you asked for does not exist."))
+
+
+def bad_request(request, exception=None):
+    return _page(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def permission_denied(request, exception=None):
+    return _page(request, 403, _("Access denied"), _("You do not have permission to see this page."))
+
+
+def csrf_failure(request, reason=""):
+    if request.path_info.startswith("/api/"):
+        from kirakira.api.errors import csrf_failure as api_csrf_failure
+
+        return api_csrf_failure(request, reason)
+    return _page(
+        request,
+        403,
+        _("The form has expired"),
+        _("For your security the form could not be sent. Please go back, reload the page and try again."),
+    )
+
+
+def server_error(request):
+    body = render_to_string("common/500.html")
+    return HttpResponseServerError(body)
