@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kirakira.common.context_processors.site",
+                "kirakira.privacy.context_processors.policy_notice",
             ],
         },
     }
@@ -157,13 +158,57 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Both the login form and the token endpoint pass the login ID to authenticate() as "username".
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "kirakira.accounts.lockout.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "kirakira.common.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "kirakira.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+# Successful logins are already in the usage log; a second, unbounded log of IPs and user
+# agents would be personal data kept for no declared purpose.
+AXES_DISABLE_ACCESS_LOG = True
 
 # The client address is REMOTE_ADDR unless the request came through one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+
+# --- Privacy core: field encryption keys ---------------------------------------------------
+def _development_privacy_keys() -> dict:
+    """Master and blind-index keys generated once into var/ (never used in production)."""
+    import base64
+    import json
+    import os
+
+    path = VAR_DIR / "privacy_keys.json"
+    if not path.exists():
+        path.write_text(
+            json.dumps(
+                {
+                    "PRIVACY_MASTER_KEYS": f"dev-1:{base64.b64encode(os.urandom(32)).decode()}",
+                    "PRIVACY_ACTIVE_MASTER_KEY": "dev-1",
+                    "PRIVACY_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+                },
+                indent=2,
+            )
+        )
+        path.chmod(0o600)
+    return json.loads(path.read_text())
+
+
+_privacy_keys = {} if PRODUCTION else _development_privacy_keys()
+PRIVACY_MASTER_KEYS = env.str("PRIVACY_MASTER_KEYS", default=_privacy_keys.get("PRIVACY_MASTER_KEYS", ""))
+PRIVACY_ACTIVE_MASTER_KEY = env.str(
+    "PRIVACY_ACTIVE_MASTER_KEY", default=_privacy_keys.get("PRIVACY_ACTIVE_MASTER_KEY", "")
+)
+PRIVACY_BLIND_INDEX_KEY = env.str(
+    "PRIVACY_BLIND_INDEX_KEY", default=_privacy_keys.get("PRIVACY_BLIND_INDEX_KEY", "")
+)
+if PRODUCTION and not (PRIVACY_MASTER_KEYS and PRIVACY_ACTIVE_MASTER_KEY and PRIVACY_BLIND_INDEX_KEY):
+    raise ImproperlyConfigured(
+        "PRIVACY_MASTER_KEYS, PRIVACY_ACTIVE_MASTER_KEY and PRIVACY_BLIND_INDEX_KEY are required in production."
+    )
+# How long a process may keep an unwrapped data key; shredding takes effect everywhere within it.
+PRIVACY_KEY_CACHE_SECONDS = env.int("PRIVACY_KEY_CACHE_SECONDS", default=30)
 
 # --- Usage log (policy C1) ------------------------------------------------------------------
 USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)
@@ -172,6 +217,7 @@ USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
@@ -210,7 +256,7 @@ TASKS = {
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["kirakira.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -237,6 +283,24 @@ SPECTACULAR_SETTINGS = {
 
 # --- The studio (shown on the privacy policy page) -----------------------------------------
 STUDIO_NAME = env.str("STUDIO_NAME", default="pretostudio")
+STUDIO_ADDRESS = env.str("STUDIO_ADDRESS", default="東京都渋谷区神南1-2-3 キラキラビル5F")
+STUDIO_REPRESENTATIVE = env.str("STUDIO_REPRESENTATIVE", default="山本 光")
+PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
+PRIVACY_OFFICER_DEPARTMENT = env.str("PRIVACY_OFFICER_DEPARTMENT", default="個人情報保護室")
+PRIVACY_OFFICER_EMAIL = env.str("PRIVACY_OFFICER_EMAIL", default="privacy@kirakira.example")
+PRIVACY_OFFICER_PHONE = env.str("PRIVACY_OFFICER_PHONE", default="03-0000-0000")
+# The measures the policy page lists (codes from kirakira.privacy.policy.measures). The
+# software's own measures are always listed; these add the studio's operational ones.
+PRIVACY_SECURITY_MEASURES = env.list(
+    "PRIVACY_SECURITY_MEASURES",
+    default=[
+        "antivirus",
+        "intrusion_prevention",
+        "vulnerability_scanning",
+        "staff_training",
+        "security_pledge",
+    ],
+)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -251,7 +315,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

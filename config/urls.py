@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from kirakira.api import errors as api_errors
 from kirakira.api.urls import urlpatterns as api_docs_urls
@@ -9,7 +10,8 @@ from kirakira.common import errors as page_errors
 from kirakira.common.i18n_urls import i18n_patterns
 from kirakira.common.views import HomeView
 
-admin.site.site_header = "Kirakira back office"
+admin.site.site_header = _("Kirakira back office")
+admin.site.site_title = _("Kirakira back office")
 
 urlpatterns = [
     path("api/v1/", include((api_v1_urls, "api_v1"))),

@@ -1,9 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .normalization import normalize_email, normalize_login_id
+
+
+def _clean_unique_email(form):
+    email = normalize_email(form.cleaned_data.get("email", ""))
+    others = User.objects.with_email(email)
+    if form.instance.pk:
+        others = others.exclude(pk=form.instance.pk)
+    if others.exists():
+        raise ValidationError(_("This email address is already registered."))
+    return email
 
 
 class StaffUserCreationForm(AdminUserCreationForm):
@@ -11,11 +23,18 @@ class StaffUserCreationForm(AdminUserCreationForm):
         model = User
         fields = ("login_id", "name", "email")
 
+    def clean_login_id(self):
+        return normalize_login_id(self.cleaned_data.get("login_id", ""))
+
+    clean_email = _clean_unique_email
+
 
 class StaffUserChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+
+    clean_email = _clean_unique_email
 
 
 @admin.register(User)

@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -13,7 +14,16 @@ from kirakira.common.ratelimit import ScopedThrottle
 
 from . import services
 from .lockout import lockout_response
-from .normalization import LOGIN_ID_MAX, NAME_MAX
+from .normalization import LOGIN_ID_MAX
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would quietly turn a number into a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class MemberOutput(serializers.Serializer):
@@ -33,15 +43,15 @@ class RegisterApi(APIView):
     throttle_classes = [ScopedThrottle]
     throttle_scope = "register"
 
-    class Input(serializers.Serializer):
-        login_id = serializers.CharField(max_length=LOGIN_ID_MAX * 2)
-        name = serializers.CharField(max_length=NAME_MAX + 20, trim_whitespace=False)
-        email = serializers.CharField(max_length=320)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    class RegisterInput(serializers.Serializer):
+        login_id = StrictCharField()
+        name = StrictCharField(trim_whitespace=False)
+        email = StrictCharField()
+        password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
 
-    @extend_schema(request=Input, responses={201: MemberOutput}, auth=[])
+    @extend_schema(request=RegisterInput, responses={201: MemberOutput}, auth=[])
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.member_register(**data.validated_data, language=get_language())
         return Response(MemberOutput(user).data, status=status.HTTP_201_CREATED)
@@ -53,12 +63,15 @@ class TokenApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    class Input(serializers.Serializer):
-        login_id = serializers.CharField(max_length=LOGIN_ID_MAX * 2)
-        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    class TokenInput(serializers.Serializer):
+        login_id = StrictCharField(max_length=LOGIN_ID_MAX * 2)
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+
+    def get_authenticate_header(self, request):
+        return "Bearer"  # so a refused login is 401, not 403
 
     @extend_schema(
-        request=Input,
+        request=TokenInput,
         responses={
             200: inline_serializer(
                 "TokenOutput", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
@@ -67,7 +80,7 @@ class TokenApi(APIView):
         auth=[],
     )
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
         django_request = request._request
         user = authenticate(
@@ -79,22 +92,24 @@ class TokenApi(APIView):
             return lockout_response(django_request)
         if user is None:
             raise AuthenticationFailed(_("The login ID or password is incorrect."))
+        # As a login through the page does: resets the lockout counter, records the policy seen.
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 
 
 class MeApi(APIView):
-    class Input(serializers.Serializer):
-        name = serializers.CharField(max_length=NAME_MAX + 20, trim_whitespace=False, required=False)
-        email = serializers.CharField(max_length=320, required=False)
+    class ProfileInput(serializers.Serializer):
+        name = StrictCharField(trim_whitespace=False, required=False)
+        email = StrictCharField(required=False)
 
     @extend_schema(responses={200: MemberOutput})
     def get(self, request):
         return Response(MemberOutput(request.user).data)
 
-    @extend_schema(request=Input, responses={200: MemberOutput})
+    @extend_schema(request=ProfileInput, responses={200: MemberOutput})
     def patch(self, request):
-        data = self.Input(data=request.data, partial=True)
+        data = self.ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.member_update_profile(user=request.user, **data.validated_data)
         return Response(MemberOutput(request.user).data)

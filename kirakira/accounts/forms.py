@@ -18,21 +18,22 @@ def _apply_service_errors(form: forms.Form, exc: ValidationError, renames: dict 
 
 
 class RegistrationForm(forms.Form):
+    # Lengths are checked by the service after folding and trimming, so that the message names
+    # the real limit; the input's maxlength only stops absurdly long input.
     login_id = forms.CharField(
         label=_("Login ID"),
-        max_length=LOGIN_ID_MAX * 2,  # full-width input is folded before the real length check
         help_text=_("4–30 characters: lowercase letters a–z, digits 0–9, and _ . -"),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "maxlength": LOGIN_ID_MAX * 2}
+        ),
     )
     name = forms.CharField(
         label=_("Name"),
-        max_length=NAME_MAX + 20,
         strip=False,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "maxlength": NAME_MAX + 20}),
     )
     email = forms.CharField(
         label=_("Email address"),
-        max_length=320,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password1 = forms.CharField(
@@ -86,10 +87,13 @@ class LoginForm(AuthenticationForm):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=NAME_MAX + 20, strip=False)
+    name = forms.CharField(
+        label=_("Name"),
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "maxlength": NAME_MAX + 20}),
+    )
     email = forms.CharField(
         label=_("Email address"),
-        max_length=320,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("A new address takes effect after you open the confirmation link we send to it."),
     )
@@ -106,7 +110,7 @@ class ProfileForm(forms.Form):
 
 class PasswordResetRequestForm(forms.Form):
     email = forms.CharField(
-        label=_("Email address"), max_length=320, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
     def save(self) -> None:

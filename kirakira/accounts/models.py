@@ -7,15 +7,20 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
+from kirakira.privacy.crypto.fields import BlindIndexField, EncryptedEmailField, EncryptedQuerySet
 
 from .normalization import normalize_email, normalize_login_id, validate_login_id
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(EncryptedQuerySet)):
     use_in_migrations = True
 
     def get_by_natural_key(self, login_id):
         return self.get(login_id=normalize_login_id(login_id))
+
+    def with_email(self, email: str):
+        """Accounts whose email is ``email`` (after normalisation), found by the blind index."""
+        return self.filter(email_index=self.model.email_index_of(email))
 
     def _create(self, login_id, name, email, password, **extra):
         user = self.model(
@@ -49,9 +54,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     login_id = models.CharField(_("login ID"), max_length=30, unique=True, validators=[validate_login_id])
     name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("email address"), unique=True)
+    # Encrypted under the member's own key; looked up and kept unique through the blind index.
+    email = EncryptedEmailField(_("email address"), owner="id", max_length=254)
+    email_index = BlindIndexField(source="email", normalizer=normalize_email, unique=True)
     email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
-    pending_email = models.EmailField(_("new email address awaiting confirmation"), blank=True, default="")
+    pending_email = EncryptedEmailField(
+        _("new email address awaiting confirmation"), owner="id", max_length=254, blank=True, default=""
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
@@ -70,7 +79,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("login_id"), name="accounts_user_login_id_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
 
     def __str__(self):

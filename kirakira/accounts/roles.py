@@ -6,16 +6,9 @@ the policy's least-privilege rule (C10). Later features add their permissions in
 migrations.
 """
 
-from django.db.models import TextChoices
-from django.utils.translation import gettext_lazy as _
+from kirakira.common.roles import Role
 
-
-class Role(TextChoices):
-    CUSTOMER_SERVICE = "customer_service", _("Customer service")
-    ACCOUNTING = "accounting", _("Accounting")
-    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
-    PRIVACY_STAFF = "privacy_staff", _("Privacy staff")
-    ADMINISTRATOR = "administrator", _("Administrator")
+__all__ = ["Role", "roles_of"]
 
 
 def roles_of(user) -> set[str]:

@@ -1,5 +1,7 @@
 """Writes on member accounts. Pages and API views call these; nothing else saves a User."""
 
+import uuid
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -56,7 +58,7 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
     _collect(errors, "email", _validate_email_syntax, email)
     if "login_id" not in errors and User.objects.filter(login_id=login_id).exists():
         errors["login_id"] = [_login_id_taken_message()]
-    if "email" not in errors and User.objects.filter(email=email).exists():
+    if "email" not in errors and User.objects.with_email(email).exists():
         errors["email"] = [_email_taken_message()]
     candidate = User(login_id=login_id, name=name, email=email, language=language)
     try:
@@ -92,19 +94,23 @@ def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
     invalid = ValidationError(
         _("This confirmation link is invalid, has expired or has already been used."), code="invalid_link"
     )
+    try:
+        user_id = uuid.UUID(str(user_id))
+    except ValueError:
+        raise invalid from None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or not email_confirmation_token.check_token(user, token):
             raise invalid
         if user.pending_email:
             new_email = user.pending_email
-            if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+            if User.objects.with_email(new_email).exclude(pk=user.pk).exists():
                 raise ValidationError(_email_taken_message(), code="email_taken")
             user.email, user.pending_email = new_email, ""
             user.email_confirmed_at = clock.now()
             try:
                 with transaction.atomic():
-                    user.save(update_fields=["email", "pending_email", "email_confirmed_at"])
+                    user.save(update_fields=["email", "email_index", "pending_email", "email_confirmed_at"])
             except IntegrityError:
                 raise ValidationError(_email_taken_message(), code="email_taken") from None
             return user, ConfirmationResult.EMAIL_CHANGE
@@ -132,7 +138,7 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
         _collect(errors, "name", validate_name, new_name)
     if new_email is not None and new_email != user.email:
         _collect(errors, "email", _validate_email_syntax, new_email)
-        if "email" not in errors and User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        if "email" not in errors and User.objects.with_email(new_email).exclude(pk=user.pk).exists():
             errors["email"] = [_email_taken_message()]
     if errors:
         raise ValidationError(errors)
@@ -161,6 +167,6 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
 
 def member_request_password_reset(*, email: str) -> None:
     """Send a reset link if an active account has this email; say nothing either way."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    user = User.objects.with_email(email).filter(is_active=True).first()
     if user is not None and user.has_usable_password():
         transaction.on_commit(lambda: enqueue_member_email(user, "password_reset"))

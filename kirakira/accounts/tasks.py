@@ -3,6 +3,8 @@ table is no place for personal data."""
 
 from django_tasks import task
 
+from kirakira.privacy.crypto.fields import is_destroyed
+
 from . import emails
 from .models import User
 
@@ -17,8 +19,8 @@ _SENDERS = {
 @task()
 def send_member_email(*, user_id: str, kind: str) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return
+    if user is None or is_destroyed(user.email):
+        return  # gone, or their data was erased: nobody to write to
     _SENDERS[kind](user)
 
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from kirakira.privacy.policy.selectors import last_acknowledged
+
 from . import services
 from .forms import LoginForm, PasswordResetRequestForm, ProfileForm, RegistrationForm
 
@@ -72,9 +74,14 @@ class KirakiraLoginView(auth_views.LoginView):
 class MyPageView(LoginRequiredMixin, View):
     template_name = "accounts/mypage.html"
 
+    def _render(self, request, form, status=200):
+        context = {"form": form, "policy_acknowledgement": last_acknowledged(request.user)}
+        return render(request, self.template_name, context, status=status)
+
     def get(self, request):
-        form = ProfileForm(initial={"name": request.user.name, "email": request.user.email})
-        return render(request, self.template_name, {"form": form})
+        return self._render(
+            request, ProfileForm(initial={"name": request.user.name, "email": request.user.email})
+        )
 
     def post(self, request):
         form = ProfileForm(request.POST)
@@ -92,7 +99,7 @@ class MyPageView(LoginRequiredMixin, View):
                 else:
                     messages.success(request, _("Your profile is saved."))
                 return redirect("accounts:mypage")
-        return render(request, self.template_name, {"form": form}, status=400)
+        return self._render(request, form, status=400)
 
 
 class ResendConfirmationView(LoginRequiredMixin, View):

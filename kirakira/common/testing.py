@@ -31,6 +31,10 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(MemberFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
     login_id = factory.Sequence(lambda n: f"staff{n:04d}")
     is_staff = True
 

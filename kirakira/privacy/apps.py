@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,14 @@ class PrivacyConfig(AppConfig):
     name = "kirakira.privacy"
     label = "privacy"
     verbose_name = _("Privacy")
+
+    def ready(self):
+        from .catalog import checks  # noqa: F401 - registers the catalog's system checks
+        from .crypto.keyring import keyring
+
+        # A missing or malformed master key stops start-up here, naming the key.
+        keyring()
+        # Each app's privacy.py declares its personal data, as admin.py registers models.
+        from . import signals, third_party  # noqa: F401
+
+        autodiscover_modules("privacy")

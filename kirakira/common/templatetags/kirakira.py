@@ -30,3 +30,11 @@ def language_links(context):
             }
         )
     return links
+
+
+@register.filter
+def listjoin(values) -> str:
+    """Join a list with the active language's separator (、 in Japanese)."""
+    from django.utils.translation import pgettext
+
+    return pgettext("list separator", ", ").join(str(v) for v in values)

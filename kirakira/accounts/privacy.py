@@ -1,0 +1,98 @@
+"""Member accounts (policy: member registration and management — name, email address, ID).
+
+Staff accounts live in the same table and are covered by the same declarations.
+"""
+
+from kirakira.privacy.catalog import (
+    ALL_STAFF_ROLES,
+    Context,
+    Item,
+    Mask,
+    Protection,
+    Purpose,
+    Retention,
+    Role,
+    catalog,
+    not_personal,
+    personal,
+)
+
+MEMBER_PURPOSES = [Purpose.IDENTITY, Purpose.CUSTOMER_CONFIRMATION, Purpose.NOTICES]
+
+catalog.register(
+    "accounts.User",
+    context=Context.MEMBERSHIP,
+    subject="pk",
+    fields=[
+        personal(
+            "login_id",
+            Item.LOGIN_ID,
+            purposes=MEMBER_PURPOSES,
+            retention=Retention.WITHDRAWN_MEMBER_5Y,
+            full=ALL_STAFF_ROLES,
+        ),
+        personal(
+            "name",
+            Item.NAME,
+            purposes=MEMBER_PURPOSES,
+            retention=Retention.WITHDRAWN_MEMBER_5Y,
+            full=ALL_STAFF_ROLES,
+        ),
+        personal(
+            "email",
+            Item.EMAIL,
+            purposes=MEMBER_PURPOSES,
+            retention=Retention.WITHDRAWN_MEMBER_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+            masked=[Role.ACCOUNTING, Role.ADMINISTRATOR],
+            mask=Mask.EMAIL,
+        ),
+        personal(
+            "pending_email",
+            Item.EMAIL,
+            purposes=[Purpose.IDENTITY, Purpose.NOTICES],
+            retention=Retention.UNTIL_PURPOSE_MET,
+            protection=Protection.ENCRYPTED,
+            full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+            masked=[Role.CUSTOMER_SERVICE],
+            mask=Mask.EMAIL,
+        ),
+        # A keyed hash of the email, for lookups and uniqueness; shown to nobody.
+        personal(
+            "email_index",
+            Item.EMAIL,
+            purposes=MEMBER_PURPOSES,
+            retention=Retention.WITHDRAWN_MEMBER_5Y,
+            protection=Protection.ONE_WAY,
+        ),
+        personal(
+            "password",
+            Item.PASSWORD,
+            purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+            retention=Retention.UNTIL_PURPOSE_MET,
+            protection=Protection.ONE_WAY,
+        ),
+        personal(
+            "last_login",
+            Item.TIME_OF_USE,
+            purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+            retention=Retention.WITHDRAWN_MEMBER_5Y,
+            full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+            automatic=True,
+        ),
+    ],
+    not_personal=not_personal(
+        "id",
+        "language",
+        "is_staff",
+        "is_active",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+        "email_confirmed_at",
+        "date_joined",
+        reason="account state and settings: they describe the account, not the person, and are "
+        "disposed of with it",
+    ),
+)

@@ -1,0 +1,245 @@
+"""Per-subject data keys: creation, unwrapping (with a short-lived cache), destruction and
+re-wrapping under a new master key.
+
+Threat model: a copy of the database (a dump, a backup, a stolen disk) without the master
+keys reveals no encrypted value. Destroying a subject's data key makes their values
+unreadable in the live database at once; in backups taken earlier the wrapped key survives
+until the master key that wrapped it is retired, which is why master keys are rotated and old
+ones removed on the backup-retention schedule. Unwrapped keys are cached in each process for
+at most ``PRIVACY_KEY_CACHE_SECONDS`` so that a bulk read does not unwrap one key per row;
+``shred`` clears the cache of its own process at once, others within that time.
+"""
+
+import os
+import time
+import uuid
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from kirakira.common import clock
+
+from .keyring import KeyUnavailable, keyring
+
+NONCE_BYTES = 12
+
+
+class DestroyedKey(Exception):
+    """The subject's data key was destroyed on purpose: their values are gone."""
+
+
+class _Unwrapped:
+    """An unwrapped data key (``aead`` is None for a destroyed one), valid until ``expires``."""
+
+    __slots__ = ("aead", "expires", "id", "owner_id", "raw_id")
+
+    def __init__(self, key_id, owner_id, aead, expires):
+        self.id, self.owner_id, self.aead, self.expires = key_id, owner_id, aead, expires
+        self.raw_id = key_id.bytes
+
+
+# Keyed by the 16 raw bytes of the key ID, as they appear in every stored value (hot path).
+_by_raw_id: dict[bytes, _Unwrapped] = {}
+_by_owner: dict[uuid.UUID, _Unwrapped] = {}
+
+
+def clear_cache() -> None:
+    _by_raw_id.clear()
+    _by_owner.clear()
+
+
+def _wrap_aad(key_id: uuid.UUID, owner_id: uuid.UUID) -> bytes:
+    return b"kirakira-datakey|" + key_id.bytes + owner_id.bytes
+
+
+def _wrap(raw: bytes, key_id: uuid.UUID, owner_id: uuid.UUID, master_id: str) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(keyring().master_key(master_id)).encrypt(nonce, raw, _wrap_aad(key_id, owner_id))
+
+
+def _unwrap(row) -> bytes:
+    wrapped = bytes(row.wrapped_key)
+    try:
+        return AESGCM(keyring().master_key(row.master_key_id)).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(row.id, row.owner_id)
+        )
+    except InvalidTag:
+        raise KeyUnavailable(
+            f"Data key {row.id} does not open with master key {row.master_key_id!r}: the key or the wrapped "
+            "data key is wrong."
+        ) from None
+
+
+def _remember(row, raw: bytes | None) -> _Unwrapped:
+    entry = _Unwrapped(
+        row.id,
+        row.owner_id,
+        AESGCM(raw) if raw is not None else None,
+        time.monotonic() + settings.PRIVACY_KEY_CACHE_SECONDS,
+    )
+    _by_raw_id[entry.raw_id] = entry
+    _by_owner[row.owner_id] = entry
+    return entry
+
+
+def _remember_row(row) -> _Unwrapped:
+    if row.destroyed_at is not None or row.wrapped_key is None:
+        return _remember(row, None)
+    return _remember(row, _unwrap(row))
+
+
+def cached(raw_id: bytes) -> _Unwrapped | None:
+    """The cached key for these raw ID bytes, if still fresh (no database access)."""
+    entry = _by_raw_id.get(raw_id)
+    if entry is not None and entry.expires > time.monotonic():
+        return entry
+    return None
+
+
+def key_by_raw_id(raw_id: bytes) -> _Unwrapped:
+    """The key whose ID has these 16 bytes; its ``aead`` is None if it was destroyed."""
+    from kirakira.privacy.models import DataKey
+
+    entry = cached(raw_id)
+    if entry is not None:
+        return entry
+    key_id = uuid.UUID(bytes=raw_id)
+    row = DataKey.objects.filter(pk=key_id).first()
+    if row is None:
+        raise KeyUnavailable(f"Data key {key_id} does not exist in this database.")
+    return _remember_row(row)
+
+
+def key_by_id(key_id: uuid.UUID) -> _Unwrapped:
+    """The unwrapped key with this ID; ``DestroyedKey`` if it was shredded."""
+    entry = key_by_raw_id(key_id.bytes)
+    if entry.aead is None:
+        raise DestroyedKey(str(key_id))
+    return entry
+
+
+def prefetch(owner_ids) -> None:
+    """Load the keys of many subjects in one query (before a bulk read decrypts them)."""
+    from kirakira.privacy.models import DataKey
+
+    now = time.monotonic()
+    missing = set()
+    for owner_id in owner_ids:
+        entry = _by_owner.get(owner_id)
+        if entry is None or entry.expires <= now:
+            missing.add(owner_id)
+    missing.discard(None)
+    if not missing:
+        return
+    missing = list(missing)
+    for start in range(0, len(missing), 500):
+        for row in DataKey.objects.filter(owner_id__in=missing[start : start + 500]):
+            try:
+                _remember_row(row)
+            except KeyUnavailable:
+                pass  # reported, with the row it belongs to, when a value needs it
+
+
+def prefetch_raw_ids(raw_ids) -> None:
+    """Load the keys with these raw IDs (16 bytes each) in as few queries as possible."""
+    from kirakira.privacy.models import DataKey
+
+    ids = [uuid.UUID(bytes=bytes(raw)) for raw in raw_ids if len(raw) == 16]
+    for start in range(0, len(ids), 500):
+        for row in DataKey.objects.filter(pk__in=ids[start : start + 500]):
+            try:
+                _remember_row(row)
+            except KeyUnavailable:
+                pass  # reported, with the row it belongs to, when a value needs it
+
+
+def key_for_owner(owner_id: uuid.UUID) -> _Unwrapped:
+    """The subject's data key, created on first use."""
+    from kirakira.privacy.models import DataKey
+
+    entry = _by_owner.get(owner_id)
+    if entry is not None and entry.expires > time.monotonic():
+        if entry.aead is None:
+            raise DestroyedKey(str(entry.id))
+        return entry
+    row = DataKey.objects.filter(owner_id=owner_id).first()
+    if row is None:
+        raw = AESGCM.generate_key(bit_length=256)
+        key_id = uuid.uuid4()
+        active = keyring().active_id
+        try:
+            with transaction.atomic():
+                row = DataKey.objects.create(
+                    id=key_id,
+                    owner_id=owner_id,
+                    master_key_id=active,
+                    wrapped_key=_wrap(raw, key_id, owner_id, active),
+                )
+            return _remember(row, raw)
+        except IntegrityError:
+            row = DataKey.objects.get(owner_id=owner_id)  # created meanwhile by another request
+    entry = _remember_row(row)
+    if entry.aead is None:
+        raise DestroyedKey(str(row.id))
+    return entry
+
+
+def shred(owner_id: uuid.UUID) -> bool:
+    """Destroy the subject's data key. Returns False if they never had one."""
+    from kirakira.privacy.models import DataKey
+
+    with transaction.atomic():
+        row = DataKey.objects.select_for_update().filter(owner_id=owner_id).first()
+        if row is None:
+            return False
+        if row.destroyed_at is None:
+            row.wrapped_key = None
+            row.destroyed_at = clock.now()
+            row.save(update_fields=["wrapped_key", "destroyed_at"])
+    entry = _by_owner.pop(owner_id, None)
+    if entry is not None:
+        _by_raw_id.pop(entry.raw_id, None)
+    return True
+
+
+def is_destroyed(owner_id: uuid.UUID) -> bool:
+    from kirakira.privacy.models import DataKey
+
+    return DataKey.objects.filter(owner_id=owner_id, destroyed_at__isnull=False).exists()
+
+
+def rotate(batch_size: int = 500) -> tuple[int, int]:
+    """Re-wrap every live data key under the active master key, in one transaction.
+
+    Every wrapped key is unwrapped before anything is written, so a missing or wrong master
+    key stops the rotation with an error naming it and no row is rewritten. Returns (rewrapped,
+    already current). Encrypted member data is never touched.
+    """
+    from kirakira.privacy.models import DataKey
+
+    active = keyring().active_id
+    rewrapped = current = 0
+    with transaction.atomic():
+        rows = list(
+            DataKey.objects.select_for_update()
+            .filter(destroyed_at__isnull=True, wrapped_key__isnull=False)
+            .exclude(master_key_id=active)
+            .order_by("pk")
+        )
+        raw_keys = [(row, _unwrap(row)) for row in rows]
+        now = clock.now()
+        for row, raw in raw_keys:
+            row.wrapped_key = _wrap(raw, row.id, row.owner_id, active)
+            row.master_key_id = active
+            row.rotated_at = now
+        DataKey.objects.bulk_update(
+            [row for row, _ in raw_keys],
+            ["wrapped_key", "master_key_id", "rotated_at"],
+            batch_size=batch_size,
+        )
+        rewrapped = len(raw_keys)
+        current = DataKey.objects.filter(destroyed_at__isnull=True, master_key_id=active).count() - rewrapped
+    clear_cache()
+    return rewrapped, current

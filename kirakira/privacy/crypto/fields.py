@@ -1,0 +1,464 @@
+"""Encrypted model fields (AES-256-GCM under the data subject's own key) and blind indexes.
+
+A stored value is binary: a format byte (1), the data key's ID (16 bytes), the nonce (12) and
+the ciphertext with its tag. The associated data binds it to its table, column and row (the
+primary key, which must be known before the insert: a UUID), so a ciphertext copied to another
+row or column fails authentication instead of decrypting to somebody else's data.
+
+Values are decrypted lazily, on first attribute access, because the row's identity is not
+known when a column is converted. A loaded, still-encrypted value is simply ``bytes`` in the
+instance (plaintext is never bytes: text fields hold ``str``, JSON fields JSON values), which
+spares a conversion call per value on every read. Writing is only possible through ``Model.save()`` (and
+``bulk_create``): ``QuerySet.update()`` and ``filter()`` on an encrypted field raise, since
+there is no row to bind to and equality on ciphertext means nothing. Equality lookups use a
+``BlindIndexField`` beside the encrypted one.
+
+Reads are on the hot path of every page that shows personal data, so the descriptor handles
+the common case inline (key cached, UUID row) and querysets of encrypted models load the keys
+of all their rows in one query (``EncryptedQuerySet``) before any value is decrypted.
+
+Hand-written because no maintained Django package offers per-subject keys, row-bound
+associated data and crypto-shredding together (django-fernet-encrypted-fields uses one
+global key and no associated data).
+"""
+
+import base64
+import hmac
+import json
+import os
+import uuid
+from time import monotonic
+
+from cryptography.exceptions import InvalidTag
+from django import forms
+from django.core import checks
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models.query import ModelIterable
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
+
+from . import datakeys
+from .keyring import keyring
+
+FORMAT = 1
+_KEY_ID_BYTES = 16
+_NONCE_BYTES = datakeys.NONCE_BYTES
+_KEY_START, _NONCE_START = 1, 1 + _KEY_ID_BYTES
+_BODY = _NONCE_START + _NONCE_BYTES
+_MIN_LENGTH = _BODY + 16  # the GCM tag
+_LOADED_PK = "_kk_loaded_pk"  # instance attribute: the row the sealed values were loaded for
+_cached_keys = datakeys._by_raw_id  # read-only here; datakeys owns it
+
+
+class DecryptionError(RuntimeError):
+    """A stored value failed authentication: altered, or moved from another row or column."""
+
+
+# A stored value as loaded from the database, not decrypted yet.
+Sealed = bytes
+
+
+class Destroyed(str):
+    """What an encrypted value reads as once its subject's key has been destroyed.
+
+    A ``str`` so that templates, CSV writers and JSON renderers show it without special
+    cases; ``isinstance(value, Destroyed)`` tells code apart. It keeps the original ciphertext
+    so that saving the row again writes back exactly what was there.
+    """
+
+    sealed: bytes | None = None
+
+    @classmethod
+    def marker(cls, sealed: bytes | None = None) -> "Destroyed":
+        value = cls(gettext("[erased]"))
+        value.sealed = sealed
+        return value
+
+
+def is_destroyed(value) -> bool:
+    return isinstance(value, Destroyed)
+
+
+class _Ciphertext(bytes):
+    """Marks a value produced by ``pre_save`` as safe to write."""
+
+    __slots__ = ()
+
+
+def _row_bytes(pk) -> bytes:
+    if pk.__class__ is uuid.UUID:
+        return pk.bytes
+    return uuid.UUID(str(pk)).bytes
+
+
+class _EncryptedAttribute:
+    """Descriptor: keeps what was loaded sealed until the attribute is read."""
+
+    def __init__(self, field):
+        self.field = field
+        self.attname = field.attname
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        data = instance.__dict__
+        name = self.attname
+        try:
+            value = data[name]
+        except KeyError:
+            instance.refresh_from_db(fields=[name])
+            value = data[name]
+        if value.__class__ is not Sealed:
+            return value
+        field = self.field
+        row = data.get(_LOADED_PK)
+        # The common case, inline: a well-formed value, a UUID row, a cached live key.
+        if row.__class__ is uuid.UUID and len(value) >= _MIN_LENGTH and value[0] == FORMAT:
+            key = _cached_keys.get(value[_KEY_START:_NONCE_START])
+            if key is not None and key.aead is not None and key.expires > monotonic():
+                try:
+                    raw = key.aead.decrypt(
+                        value[_NONCE_START:_BODY], value[_BODY:], field.aad_prefix + row.bytes
+                    )
+                except InvalidTag:
+                    raw = None
+                if raw is not None:
+                    plain = raw.decode() if field.plain_text else field.decode_plain(raw)
+                    data[name] = plain
+                    return plain
+        # Anything else (key not cached or destroyed, malformed, tampered): the careful path.
+        plain = field.open(instance, value, row)
+        data[name] = plain
+        return plain
+
+    def __set__(self, instance, value):
+        data = instance.__dict__
+        cls = value.__class__
+        if cls is bytes or cls is memoryview:
+            # Loaded from the database: remember which row it was encrypted for.
+            if cls is memoryview:
+                value = bytes(value)
+            if _LOADED_PK not in data:
+                data[_LOADED_PK] = data.get(self.pk_attname)
+        data[self.attname] = value
+
+    @cached_property
+    def pk_attname(self) -> str:
+        return self.field.model._meta.pk.attname
+
+
+class EncryptedMixin:
+    encrypts = True
+    descriptor_class = _EncryptedAttribute
+    plain_text = True  # the plaintext is UTF-8 text (False for JSON)
+
+    def __init__(self, *args, owner: str = "member_id", **kwargs):
+        self.owner = owner
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.owner != "member_id":
+            kwargs["owner"] = self.owner
+        return name, path, args, kwargs
+
+    def get_internal_type(self):
+        return "BinaryField"
+
+    # --- plaintext <-> bytes (overridden by the JSON field) -------------------------------
+    def encode_plain(self, value) -> bytes:
+        return str(value).encode()
+
+    def decode_plain(self, raw: bytes):
+        return raw.decode()
+
+    # --- encryption --------------------------------------------------------------------------
+    @cached_property
+    def aad_prefix(self) -> bytes:
+        return f"kirakira|{self.model._meta.db_table}|{self.column}|".encode()
+
+    def _owner_id(self, instance) -> uuid.UUID:
+        owner = getattr(instance, self.owner)
+        if owner is None:
+            raise ValueError(
+                f"{instance._meta.label}.{self.name}: the data subject ({self.owner}) must be set before saving."
+            )
+        return owner if isinstance(owner, uuid.UUID) else uuid.UUID(str(owner))
+
+    def seal(self, instance, value) -> bytes:
+        if instance.pk is None:
+            raise ValueError(
+                f"{instance._meta.label}: encrypted fields need a primary key known before insert."
+            )
+        key = datakeys.key_for_owner(self._owner_id(instance))
+        nonce = os.urandom(_NONCE_BYTES)
+        ciphertext = key.aead.encrypt(
+            nonce, self.encode_plain(value), self.aad_prefix + _row_bytes(instance.pk)
+        )
+        return bytes((FORMAT,)) + key.raw_id + nonce + ciphertext
+
+    def _where(self, instance, row) -> str:
+        return f"{instance._meta.db_table}.{self.column} of row {row}"
+
+    def open(self, instance, sealed: bytes, row=None):
+        """Decrypt ``sealed``, stored for ``row`` (by default the instance's primary key)."""
+        if row is None:
+            row = instance.pk
+        if len(sealed) < _MIN_LENGTH or sealed[0] != FORMAT:
+            raise DecryptionError(
+                f"Cannot decrypt {self._where(instance, row)}: the stored value is malformed."
+            )
+        try:
+            key = datakeys.key_by_raw_id(bytes(sealed[_KEY_START:_NONCE_START]))
+        except datakeys.KeyUnavailable as exc:
+            raise datakeys.KeyUnavailable(f"Cannot decrypt {self._where(instance, row)}: {exc}") from None
+        if key.aead is None:
+            return Destroyed.marker(bytes(sealed))
+        try:
+            raw = key.aead.decrypt(
+                sealed[_NONCE_START:_BODY], sealed[_BODY:], self.aad_prefix + _row_bytes(row)
+            )
+        except InvalidTag:
+            raise DecryptionError(
+                f"Cannot decrypt {self._where(instance, row)}: authentication failed (the value was altered, or "
+                "copied from another row or column)."
+            ) from None
+        return self.decode_plain(raw)
+
+    # --- Django field protocol ---------------------------------------------------------------
+    def pre_save(self, model_instance, add):
+        data = model_instance.__dict__
+        value = data.get(self.attname)
+        if value is None:
+            return None
+        if value.__class__ is Sealed:
+            return self._stored_again(model_instance, value, data.get(_LOADED_PK))
+        if isinstance(value, Destroyed):
+            return _Ciphertext(value.sealed) if value.sealed else None
+        return _Ciphertext(self.seal(model_instance, value))
+
+    def _stored_again(self, instance, value: bytes, loaded_pk):
+        """What to write for a value that is still bytes: a loaded value never read (written back
+        as it is, after checking it really is one), or a copy's (re-encrypted for the new row)."""
+        refused = TypeError(
+            f"{instance._meta.label}.{self.name}: give the plaintext as text; bytes are not a stored value of this field."
+        )
+        if loaded_pk is None:
+            raise refused
+        try:
+            plain = self.open(instance, value, loaded_pk)
+        except DecryptionError:
+            raise refused from None
+        if loaded_pk == instance.pk:
+            return _Ciphertext(value)
+        # A copy of a loaded row (its pk changed): bind the value to the new row.
+        if isinstance(plain, Destroyed):
+            return None
+        return _Ciphertext(self.seal(instance, plain))
+
+    def select_format(self, compiler, sql, params):
+        sql, params = super().select_format(compiler, sql, params)
+        if compiler.connection.vendor == "sqlite":
+            # SQLite keeps whatever type was written; a text value left in the column must read
+            # as malformed ciphertext, never as if it were the plaintext.
+            return f"CAST({sql} AS BLOB)", params
+        return sql, params
+
+    def get_prep_value(self, value):
+        if value is None or value.__class__ is _Ciphertext or value.__class__ is bytes:
+            return value  # written by pre_save, or a loaded value passed back unchanged
+        raise TypeError(
+            f"{self.model._meta.label}.{self.name} is encrypted: write it with save() and look it up through "
+            "its blind index, not with update() or filter()."
+        )
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = self.get_prep_value(value)
+        return None if value is None else connection.Database.Binary(value)
+
+    def get_lookup(self, lookup_name):
+        # Pattern and range lookups would compare text with ciphertext and quietly return wrong
+        # rows; without them Django raises "Unsupported lookup". (exact/in reach get_prep_value,
+        # which refuses plaintext; isnull is meaningful.)
+        if lookup_name not in ("exact", "in", "isnull"):
+            return None
+        return super().get_lookup(lookup_name)
+
+    def to_python(self, value):
+        return value
+
+    def value_to_string(self, obj):
+        sealed = obj.__dict__.get(self.attname)
+        stored = sealed if sealed.__class__ is Sealed else self.pre_save(obj, False)
+        return None if stored is None else base64.b64encode(stored).decode()
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        pk = self.model._meta.pk
+        if not isinstance(pk, models.UUIDField) or pk.default is models.NOT_PROVIDED:
+            errors.append(
+                checks.Error(
+                    f"{self.model._meta.label}.{self.name} is encrypted, so the model's primary key must be a UUIDField "
+                    "with a default (the row's identity is bound into each ciphertext).",
+                    obj=self,
+                    id="kirakira.privacy.E010",
+                )
+            )
+        concrete = self.model._meta.concrete_fields
+        if pk in concrete and self in concrete and concrete.index(pk) > concrete.index(self):
+            errors.append(
+                checks.Error(
+                    f"{self.model._meta.label}.{self.name} is encrypted, so the primary key must be declared before it "
+                    "(a loaded value records the row it belongs to as it is set).",
+                    obj=self,
+                    id="kirakira.privacy.E012",
+                )
+            )
+        manager = self.model._default_manager
+        if not isinstance(manager.get_queryset(), EncryptedQuerySet):
+            errors.append(
+                checks.Error(
+                    f"{self.model._meta.label} has encrypted fields, so its default manager must use "
+                    "EncryptedQuerySet (e.g. objects = EncryptedManager()), which loads the data keys of a "
+                    "list in one query.",
+                    obj=self,
+                    id="kirakira.privacy.E011",
+                )
+            )
+        return errors
+
+
+class EncryptedTextField(EncryptedMixin, models.TextField):
+    # A TextField for forms, admin and validation; stored as binary (see get_internal_type).
+    description = "Text encrypted with the data subject's key"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.max_length:
+            self.validators.append(MaxLengthValidator(self.max_length))
+
+
+class EncryptedCharField(EncryptedTextField):
+    """Encrypted text edited in a one-line input."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"widget": forms.TextInput, **kwargs})
+
+
+class EncryptedJSONField(EncryptedMixin, models.TextField):
+    # A TextField for forms and admin; stored as binary (see get_internal_type).
+    """A JSON value (lists of links, small structures) encrypted as one value."""
+
+    description = "JSON encrypted with the data subject's key"
+    plain_text = False
+
+    def encode_plain(self, value) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def decode_plain(self, raw: bytes):
+        return json.loads(raw)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
+
+
+class BlindIndexField(models.CharField):
+    """A keyed HMAC of another field's plaintext, for equality lookups and uniqueness.
+
+    ``Member.objects.filter(email_index=Member.email_index_of("a@example.com"))``. The key is
+    separate from every master key and the table and column are mixed in, so equal values in
+    two columns do not produce equal indexes.
+    """
+
+    def __init__(self, *args, source: str = "", normalizer=None, **kwargs):
+        self.source = source
+        self.normalizer = normalizer
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("null", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for default in ("max_length", "editable", "null"):
+            kwargs.pop(default, None)
+        if self.max_length != 64:
+            kwargs["max_length"] = self.max_length
+        if self.null is not True:
+            kwargs["null"] = self.null
+        return name, path, args, kwargs
+
+    def digest(self, value) -> str | None:
+        if value is None or value == "":
+            return None
+        if self.normalizer is not None:
+            value = self.normalizer(value)
+        message = f"{self.model._meta.db_table}|{self.source}|{value}".encode()
+        # hmac.digest: the one-shot (C) form of hmac.new(...).hexdigest(), same bytes.
+        return hmac.digest(keyring().blind_index_key, message, "sha256").hex()
+
+    def pre_save(self, model_instance, add):
+        data = model_instance.__dict__
+        if self.source not in data or isinstance(data[self.source], Sealed | Destroyed):
+            return data.get(self.attname)  # plaintext not loaded (deferred or unread): index unchanged
+        value = self.digest(data[self.source])
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only)
+        field = self
+
+        def lookup(value):
+            return field.digest(value)
+
+        setattr(cls, f"{name}_of", staticmethod(lookup))
+
+
+class EncryptedEmailField(EncryptedCharField):
+    """An encrypted email address (validated as one in forms)."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": forms.EmailField, "widget": forms.EmailInput, **kwargs})
+
+
+class EncryptedQuerySet(models.QuerySet):
+    """Loads the data keys of all fetched rows in one query, so that a list of 10,000 rows
+    does not unwrap its keys one query at a time as values are read."""
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._result_cache and self._iterable_class is ModelIterable:
+            prefetch_keys(self._result_cache)
+
+
+EncryptedManager = models.Manager.from_queryset(EncryptedQuerySet)
+
+
+def prefetch_keys(instances) -> None:
+    """Load, in one query, the data keys that the encrypted values of these instances need."""
+    names_by_model = {}
+    raw_ids = set()
+    now = monotonic()
+    for instance in instances:
+        model = instance.__class__
+        names = names_by_model.get(model)
+        if names is None:
+            names = names_by_model[model] = [
+                f.attname for f in model._meta.concrete_fields if getattr(f, "encrypts", False)
+            ]
+        data = instance.__dict__
+        for name in names:
+            value = data.get(name)
+            if value.__class__ is bytes:
+                raw_ids.add(value[_KEY_START:_NONCE_START])
+    missing = []
+    for raw_id in raw_ids:
+        entry = _cached_keys.get(raw_id)
+        if entry is None or entry.expires <= now:
+            missing.append(raw_id)
+    if missing:
+        datakeys.prefetch_raw_ids(missing)

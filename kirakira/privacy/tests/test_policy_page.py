@@ -1,0 +1,113 @@
+"""The policy page is generated from the catalog and the settings, in three languages."""
+
+import pytest
+from django.test import override_settings
+
+from kirakira.privacy.catalog import Context, Item, Purpose, Retention, catalog, personal
+from kirakira.privacy.catalog.declarations import ModelDeclaration
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("prefix", "title", "officer_heading"),
+    [
+        ("", "プライバシーポリシー", "個人情報管理責任者"),
+        ("/en", "Privacy policy", "Privacy officer"),
+        ("/ko", "개인정보 처리방침", "개인정보 보호책임자"),
+    ],
+)
+def test_policy_page_renders_in_each_language(client, prefix, title, officer_heading):
+    response = client.get(f"{prefix}/privacy/policy/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert title in html
+    assert officer_heading in html
+
+
+@pytest.mark.django_db
+def test_policy_page_lists_the_catalog_items_purposes_and_periods(client):
+    html = client.get("/en/privacy/policy/").content.decode()
+    for text in [
+        "Member registration and management",
+        "Email address",
+        "Connection IP address",
+        "Member identity verification",
+        "Log records",
+        "6 months",
+        "Protection of Communications Secrets Act",
+        "We do not provide personal information to third parties",
+    ]:
+        assert text in html, text
+
+
+@pytest.mark.django_db
+@override_settings(
+    STUDIO_NAME="Test Studio KK",
+    STUDIO_ADDRESS="1-2-3 Test Street",
+    STUDIO_REPRESENTATIVE="Rep Resentative",
+    PRIVACY_OFFICER_NAME="Officer Name",
+    PRIVACY_OFFICER_DEPARTMENT="Privacy Dept",
+    PRIVACY_OFFICER_EMAIL="dpo@test.example",
+    PRIVACY_OFFICER_PHONE="+81-3-1111-2222",
+    PRIVACY_SECURITY_MEASURES=["antivirus"],
+)
+def test_policy_page_shows_the_company_and_officer_from_settings(client):
+    html = client.get("/en/privacy/policy/").content.decode()
+    for value in [
+        "Test Studio KK",
+        "1-2-3 Test Street",
+        "Rep Resentative",
+        "Officer Name",
+        "Privacy Dept",
+        "dpo@test.example",
+        "+81-3-1111-2222",
+    ]:
+        assert value in html
+    assert "Antivirus programs" in html
+    assert "Intrusion prevention systems" not in html  # not configured, so not claimed
+
+
+@pytest.mark.django_db
+def test_changing_a_declaration_changes_the_page(client):
+    before = client.get("/en/privacy/policy/").content.decode()
+    assert "Bank name" not in before
+    declaration: ModelDeclaration = catalog.for_model("usage.UsageRecord")
+    saved = declaration.record_items
+    try:
+        declaration.record_items = (*saved, Item.BANK_NAME)
+        after = client.get("/en/privacy/policy/").content.decode()
+    finally:
+        declaration.record_items = saved
+    assert "Bank name" in after
+
+
+@pytest.mark.django_db
+def test_a_new_purpose_and_rule_appear_on_the_page(client):
+    declaration = catalog.for_model("accounts.User")
+    entry = personal(
+        "language", Item.ORDER_INFORMATION, purposes=[Purpose.REFUND], retention=Retention.COMPLAINT_RECORD_5Y
+    )
+    reason = declaration.not_personal.pop("language")
+    catalog.register("accounts.User", context=Context.MEMBERSHIP, fields=[entry])
+    try:
+        html = client.get("/en/privacy/policy/").content.decode()
+    finally:
+        declaration.fields.pop("language")
+        declaration.not_personal["language"] = reason
+    assert "Refund of transaction amounts on cancellation of purchase" in html
+    assert "Records of consumer complaints or dispute handling" in html
+
+
+@pytest.mark.django_db
+def test_encrypted_items_are_named_in_the_technical_measures(client):
+    html = client.get("/en/privacy/policy/").content.decode()
+    # The test app declares an encrypted phone number, so the measures name it.
+    assert "AES-256-GCM" in html
+    assert "Phone number" in html
+
+
+@pytest.mark.django_db
+def test_cookie_table_lists_the_registered_cookies(client):
+    html = client.get("/en/privacy/policy/").content.decode()
+    for name in ("sessionid", "csrftoken", "django_language"):
+        assert f"<code>{name}</code>" in html

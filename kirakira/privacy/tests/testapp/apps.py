@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TestAppConfig(AppConfig):
+    name = "kirakira.privacy.tests.testapp"
+    label = "privacy_testapp"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UndeclaredAppConfig(AppConfig):
+    name = "kirakira.privacy.tests.undeclared_app"
+    label = "privacy_undeclared"

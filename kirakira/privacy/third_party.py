@@ -1,0 +1,107 @@
+"""How the models of installed third-party apps are classified in the privacy catalog.
+
+Project apps declare their own data in their ``privacy.py``; what comes with Django and the
+libraries Kirakira uses is declared here, in one place, so that the system check covers every
+table in the database.
+"""
+
+from kirakira.common.roles import Role
+
+from .catalog import Context, Item, Purpose, Retention, catalog, not_personal
+
+PRIVACY_ROLES = [Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF]
+
+# Django's own bookkeeping: no personal data.
+catalog.register(
+    "auth.Permission",
+    context=Context.SECURITY,
+    third_party=True,
+    not_personal=not_personal("id", "name", "content_type", "codename", reason="permission definitions"),
+)
+catalog.register(
+    "auth.Group",
+    context=Context.SECURITY,
+    third_party=True,
+    not_personal=not_personal("id", "name", "permissions", reason="staff role definitions"),
+)
+catalog.register(
+    "contenttypes.ContentType",
+    context=Context.SECURITY,
+    third_party=True,
+    not_personal=not_personal("id", "app_label", "model", reason="model registry"),
+)
+catalog.register(
+    "django_tasks_database.DBTaskResult",
+    context=Context.SECURITY,
+    third_party=True,
+    not_personal=not_personal(
+        "id",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "args_kwargs",
+        "priority",
+        "task_path",
+        "worker_ids",
+        "queue_name",
+        "backend_name",
+        "run_after",
+        "return_value",
+        "exception_class_path",
+        "traceback",
+        # Task arguments are IDs only (a rule of every tasks.py); the results hold no personal data.
+        reason="background task bookkeeping; arguments carry IDs, never personal data",
+    ),
+)
+
+# Login state: who is logged in, from a session cookie or an API token.
+catalog.register_record(
+    "sessions.Session",
+    context=Context.SECURITY,
+    subject=None,
+    items=[Item.SESSION],
+    purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    third_party=True,
+)
+catalog.register_record(
+    "knox.AuthToken",
+    context=Context.SECURITY,
+    subject="user",
+    items=[Item.SESSION],
+    purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    third_party=True,
+)
+
+# Failed logins, counted for the lockout (kept 15 minutes after the last failure).
+for model in ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog"):
+    catalog.register_record(
+        model,
+        context=Context.SECURITY,
+        subject=None,
+        items=[Item.LOGIN_ATTEMPT, Item.LOGIN_ID, Item.IP_ADDRESS, Item.TIME_OF_USE],
+        purposes=[Purpose.SECURITY],
+        retention=Retention.UNTIL_PURPOSE_MET,
+        full=PRIVACY_ROLES,
+        third_party=True,
+    )
+catalog.register(
+    "axes.AccessAttemptExpiration",
+    context=Context.SECURITY,
+    third_party=True,
+    not_personal=not_personal("access_attempt", "expires_at", reason="expiry time of a lockout counter"),
+)
+
+# The back office's own change history: what staff did, to which record.
+catalog.register_record(
+    "admin.LogEntry",
+    context=Context.SECURITY,
+    subject="user",
+    items=[Item.STAFF_ACCESS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY],
+    retention=Retention.STAFF_ACCESS_2Y,
+    full=[Role.PRIVACY_OFFICER],
+    third_party=True,
+)
