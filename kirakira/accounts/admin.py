@@ -4,6 +4,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+
 from .models import User
 from .normalization import normalize_email, normalize_login_id
 
@@ -38,7 +40,7 @@ class StaffUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(CatalogMaskingAdminMixin, DjangoUserAdmin):
     form = StaffUserChangeForm
     add_form = StaffUserCreationForm
     ordering = ("login_id",)
