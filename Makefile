@@ -38,8 +38,10 @@ messages: install-dev
 	$(PY) manage.py makemessages --all --no-obsolete -d djangojs --ignore '.venv/*' --ignore 'staticfiles/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
+# Benchmarks print ratios against a baseline measured in the same run (see bench/*.md).
 bench: install-dev
 	$(PY) bench/usage_log.py
+	$(PY) bench/encryption.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -6,8 +6,9 @@ so its cost is paid on every page; see ``bench/usage_log.py``). On PostgreSQL th
 also sets ``synchronous_commit = off`` for its own transaction only, with
 ``set_config(..., true)`` in its ``RETURNING`` clause, which runs before the commit: a crash
 may lose the last fraction of a second of log rows, an acceptable trade for not waiting on a
-disk flush in every request. (Doing the same with ``BEGIN; SET LOCAL ...; INSERT; COMMIT``
-took four round trips and measured several times slower.) Inside a transaction someone else
+disk flush in every request. (The same in a transaction, ``BEGIN``, ``SET LOCAL``, the ORM's
+``INSERT``, ``COMMIT``, took four round trips and measured 2.5 times slower; see
+``bench/RESULTS.md``.) Inside a transaction someone else
 opened, the row is inserted in a savepoint with the transaction's own durability. A failure to
 log never fails the member's request.
 """

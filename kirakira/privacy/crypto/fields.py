@@ -439,26 +439,27 @@ EncryptedManager = models.Manager.from_queryset(EncryptedQuerySet)
 
 
 def prefetch_keys(instances) -> None:
-    """Load, in one query, the data keys that the encrypted values of these instances need."""
-    names_by_model = {}
-    raw_ids = set()
-    now = monotonic()
+    """Load, in one query, the data keys of the subjects whose values these instances hold."""
+    owner_attributes = {}
+    owners = set()
     for instance in instances:
         model = instance.__class__
-        names = names_by_model.get(model)
-        if names is None:
-            names = names_by_model[model] = [
-                f.attname for f in model._meta.concrete_fields if getattr(f, "encrypts", False)
-            ]
+        attributes = owner_attributes.get(model)
+        if attributes is None:
+            attributes = owner_attributes[model] = _owner_attributes(model)
         data = instance.__dict__
-        for name in names:
-            value = data.get(name)
-            if value.__class__ is bytes:
-                raw_ids.add(value[_KEY_START:_NONCE_START])
-    missing = []
-    for raw_id in raw_ids:
-        entry = _cached_keys.get(raw_id)
-        if entry is None or entry.expires <= now:
-            missing.append(raw_id)
-    if missing:
-        datakeys.prefetch_raw_ids(missing)
+        for attribute in attributes:
+            owner = data.get(attribute)
+            if owner.__class__ is uuid.UUID:
+                owners.add(owner.int)  # ints hash in C; UUIDs hash in Python
+    if owners:
+        datakeys.prefetch(uuid.UUID(int=number) for number in owners)
+
+
+def _owner_attributes(model) -> tuple[str, ...]:
+    attributes = set()
+    for field in model._meta.concrete_fields:
+        if getattr(field, "encrypts", False):
+            owner = field.owner
+            attributes.add(model._meta.pk.attname if owner == "pk" else model._meta.get_field(owner).attname)
+    return tuple(attributes)
