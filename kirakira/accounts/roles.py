@@ -6,16 +6,6 @@ the policy's least-privilege rule (C10). Later features add their permissions in
 migrations.
 """
 
-from kirakira.common.roles import Role
+from kirakira.common.roles import Role, roles_of
 
 __all__ = ["Role", "roles_of"]
-
-
-def roles_of(user) -> set[str]:
-    if not user.is_authenticated or not user.is_staff:
-        return set()
-    cached = getattr(user, "_kirakira_roles", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._kirakira_roles = cached
-    return cached

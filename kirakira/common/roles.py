@@ -14,3 +14,17 @@ class Role(TextChoices):
 
 
 ALL_STAFF_ROLES = frozenset(Role)
+
+
+def roles_of(user) -> set[str]:
+    """The staff roles of a user (every role for a superuser), cached on the user object."""
+    if not user.is_authenticated or not user.is_staff:
+        return set()
+    if user.is_superuser:
+        return set(Role.values)
+    cached = getattr(user, "_kirakira_roles", None)
+    if cached is None:
+        cached = user._kirakira_roles = set(
+            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
+        )
+    return cached

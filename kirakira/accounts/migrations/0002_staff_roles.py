@@ -1,7 +1,8 @@
 """Create the staff roles and grant each the permissions its work needs (README: role matrix)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from kirakira.common.migration_helpers import grant_role_permissions
 
 ROLE_PERMISSIONS = {
     "customer_service": ["accounts.view_user"],
@@ -13,20 +14,7 @@ ROLE_PERMISSIONS = {
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codes in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for code in codes:
-            app_label, codename = code.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    grant_role_permissions(apps, ROLE_PERMISSIONS)
 
 
 def remove_roles(apps, schema_editor):

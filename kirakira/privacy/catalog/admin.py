@@ -4,22 +4,11 @@ or not at all. One mixin, so every admin page that shows member data obeys the c
 
 from django.contrib.admin.utils import flatten_fieldsets
 
-from kirakira.common.roles import Role
+from kirakira.common.roles import roles_of
 
 from .declarations import catalog
 from .masking import mask_value
 from .vocabulary import Protection
-
-
-def roles_of(user) -> set[str]:
-    if user.is_superuser:
-        return set(Role.values)
-    cached = getattr(user, "_catalog_roles", None)
-    if cached is None:
-        cached = user._catalog_roles = set(
-            user.groups.filter(name__in=Role.values).values_list("name", flat=True)
-        )
-    return cached
 
 
 class CatalogMaskingAdminMixin:

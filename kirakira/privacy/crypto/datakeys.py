@@ -142,19 +142,6 @@ def prefetch(owner_ids) -> None:
                 pass  # reported, with the row it belongs to, when a value needs it
 
 
-def prefetch_raw_ids(raw_ids) -> None:
-    """Load the keys with these raw IDs (16 bytes each) in as few queries as possible."""
-    from kirakira.privacy.models import DataKey
-
-    ids = [uuid.UUID(bytes=bytes(raw)) for raw in raw_ids if len(raw) == 16]
-    for start in range(0, len(ids), 500):
-        for row in DataKey.objects.filter(pk__in=ids[start : start + 500]):
-            try:
-                _remember_row(row)
-            except KeyUnavailable:
-                pass  # reported, with the row it belongs to, when a value needs it
-
-
 def key_for_owner(owner_id: uuid.UUID) -> _Unwrapped:
     """The subject's data key, created on first use."""
     from kirakira.privacy.models import DataKey
