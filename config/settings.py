@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kirakira.accounts",
     "kirakira.usage",
     "kirakira.privacy",
+    "kirakira.orders",
     "kirakira.api",
 ]
 

@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kirakira.accounts.demo import DEMO_MEMBERS, DEMO_STAFF
-from kirakira.accounts.management.commands.load_demo import DEFAULT_DEMO_PASSWORD
 from kirakira.accounts.models import User
 from kirakira.accounts.roles import Role
+from kirakira.common.management.commands.load_demo import DEFAULT_DEMO_PASSWORD
 from kirakira.common.testing import MemberFactory, StaffFactory
 
 # The role matrix of kirakira/accounts/migrations/0002_staff_roles.py, written out on purpose:

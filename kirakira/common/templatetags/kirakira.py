@@ -38,3 +38,13 @@ def listjoin(values) -> str:
     from django.utils.translation import pgettext
 
     return pgettext("list separator", ", ").join(str(v) for v in values)
+
+
+@register.filter
+def yen(amount) -> str:
+    """An integer amount of yen, with separators, in the active language's form (3,000円)."""
+    from django.utils.translation import gettext
+
+    if amount is None or amount == "":
+        return ""
+    return gettext("¥%(amount)s") % {"amount": f"{int(amount):,}"}

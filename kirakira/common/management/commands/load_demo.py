@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kirakira.accounts.demo import load_demo_accounts
+from kirakira.orders.demo import load_demo_services
 
 DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
 
 
 class Command(BaseCommand):
-    help = "Create demo members and one staff user per role (idempotent; development only)."
+    help = "Create demo members, one staff user per role and demo services (idempotent; development only)."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -20,3 +21,6 @@ class Command(BaseCommand):
         for login_id, description, created in rows:
             self.stdout.write(f"  {login_id:<14} {description}{'' if created else ' (already there)'}")
         self.stdout.write(f"Development password for all of them: {password}")
+        services = load_demo_services()
+        created = sum(1 for _name, was_created in services if was_created)
+        self.stdout.write(f"Demo services: {len(services)} ({created} created now).")

@@ -1,0 +1,109 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.common import clock
+
+MAX_PHOTO_LINKS = 10
+
+
+def _validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(
+            _("This is not a valid regular expression: %(error)s"), params={"error": exc}
+        ) from None
+
+
+class SnsPlatform(models.Model):
+    """A social network the studio works on; its account IDs follow its own rules."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    account_id_pattern = models.CharField(
+        _("account ID pattern"),
+        max_length=200,
+        validators=[_validate_regex],
+        help_text=_("A regular expression that a whole account ID (without a leading @) must match."),
+    )
+    account_id_rule_ja = models.CharField(_("rule shown to members (Japanese)"), max_length=200)
+    account_id_rule_en = models.CharField(_("rule shown to members (English)"), max_length=200)
+    account_id_rule_ko = models.CharField(_("rule shown to members (Korean)"), max_length=200)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SNS platform")
+        verbose_name_plural = _("SNS platforms")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def account_id_rule(self) -> str:
+        return _localized(self, "account_id_rule")
+
+    def is_valid_account_id(self, account_id: str) -> bool:
+        return re.fullmatch(self.account_id_pattern, account_id) is not None
+
+
+class ServiceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Service(models.Model):
+    """Something the studio sells, priced in whole yen."""
+
+    name_ja = models.CharField(_("name (Japanese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ko = models.CharField(_("name (Korean)"), max_length=100)
+    description_ja = models.TextField(_("description (Japanese)"))
+    description_en = models.TextField(_("description (English)"))
+    description_ko = models.TextField(_("description (Korean)"))
+    price_yen = models.PositiveIntegerField(_("price (yen)"), validators=[MinValueValidator(1)])
+    platforms = models.ManyToManyField(SnsPlatform, related_name="services", verbose_name=_("SNS platforms"))
+    photo_link_count = models.PositiveSmallIntegerField(
+        _("photo links taken"), default=0, validators=[MaxValueValidator(MAX_PHOTO_LINKS)]
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("on sale"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_yen__gte=1), name="orders_service_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(photo_link_count__lte=MAX_PHOTO_LINKS),
+                name="orders_service_photo_links_max",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name_ja
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+
+def _localized(obj, field: str) -> str:
+    language = (get_language() or "ja")[:2]
+    value = getattr(obj, f"{field}_{language}", "") if language in ("ja", "en", "ko") else ""
+    return value or getattr(obj, f"{field}_ja")
