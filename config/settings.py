@@ -290,6 +290,14 @@ PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
 PRIVACY_OFFICER_DEPARTMENT = env.str("PRIVACY_OFFICER_DEPARTMENT", default="個人情報保護室")
 PRIVACY_OFFICER_EMAIL = env.str("PRIVACY_OFFICER_EMAIL", default="privacy@kirakira.example")
 PRIVACY_OFFICER_PHONE = env.str("PRIVACY_OFFICER_PHONE", default="03-0000-0000")
+# Where members send their bank transfers (shown on order confirmations).
+STUDIO_BANK_ACCOUNT = {
+    "bank_name": env.str("STUDIO_BANK_NAME", default="きらきら銀行"),
+    "branch": env.str("STUDIO_BANK_BRANCH", default="渋谷支店 (123)"),
+    "account_type": env.str("STUDIO_BANK_ACCOUNT_TYPE", default="普通"),
+    "account_number": env.str("STUDIO_BANK_ACCOUNT_NUMBER", default="1234567"),
+    "account_holder": env.str("STUDIO_BANK_ACCOUNT_HOLDER", default="ド）プレトスタジオ"),
+}
 # The measures the policy page lists (codes from kirakira.privacy.policy.measures). The
 # software's own measures are always listed; these add the studio's operational ones.
 PRIVACY_SECURITY_MEASURES = env.list(

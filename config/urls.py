@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("", HomeView.as_view(), name="home"),
     path("accounts/", include("kirakira.accounts.urls")),
     path("privacy/", include("kirakira.privacy.urls")),
+    path("orders/", include("kirakira.orders.urls")),
     path("backoffice/", admin.site.urls),
 )
 

@@ -10,20 +10,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kirakira.api.fields import StrictCharField
 from kirakira.common.ratelimit import ScopedThrottle
 
 from . import services
 from .lockout import lockout_response
 from .normalization import LOGIN_ID_MAX
-
-
-class StrictCharField(serializers.CharField):
-    """Text only: DRF's CharField would quietly turn a number into a string."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class MemberOutput(serializers.Serializer):

@@ -3,18 +3,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.common.forms import apply_service_errors
+
 from . import services
 from .normalization import LOGIN_ID_MAX, NAME_MAX
-
-
-def _apply_service_errors(form: forms.Form, exc: ValidationError, renames: dict | None = None) -> None:
-    renames = renames or {}
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            target = renames.get(field, field)
-            form.add_error(target if target in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class RegistrationForm(forms.Form):
@@ -68,7 +60,7 @@ class RegistrationForm(forms.Form):
                 language=language,
             )
         except ValidationError as exc:
-            _apply_service_errors(self, exc, {"password": "password1"})
+            apply_service_errors(self, exc, {"password": "password1"})
             return None
 
 
@@ -104,7 +96,7 @@ class ProfileForm(forms.Form):
                 user=user, name=self.cleaned_data["name"], email=self.cleaned_data["email"]
             )
         except ValidationError as exc:
-            _apply_service_errors(self, exc)
+            apply_service_errors(self, exc)
             return None
 
 

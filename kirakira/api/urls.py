@@ -2,11 +2,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kirakira.accounts import api as accounts_api
+from kirakira.orders import api as orders_api
 
 v1 = [
     path("auth/register", accounts_api.RegisterApi.as_view(), name="auth-register"),
     path("auth/token", accounts_api.TokenApi.as_view(), name="auth-token"),
     path("me", accounts_api.MeApi.as_view(), name="me"),
+    path("services", orders_api.ServicesApi.as_view(), name="services"),
+    path("orders", orders_api.OrdersApi.as_view(), name="orders"),
+    path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
 ]
 
 urlpatterns = [

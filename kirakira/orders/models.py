@@ -1,5 +1,7 @@
 import re
+import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -7,8 +9,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
+from kirakira.privacy.crypto.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedManager,
+    EncryptedTextField,
+)
+
+from .normalization import normalize_phone
 
 MAX_PHOTO_LINKS = 10
+NOTE_MAX = 2000
 
 
 def _validate_regex(value: str) -> None:
@@ -34,7 +46,7 @@ class SnsPlatform(models.Model):
     account_id_rule_ja = models.CharField(_("rule shown to members (Japanese)"), max_length=200)
     account_id_rule_en = models.CharField(_("rule shown to members (English)"), max_length=200)
     account_id_rule_ko = models.CharField(_("rule shown to members (Korean)"), max_length=200)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -71,7 +83,7 @@ class Service(models.Model):
     photo_link_count = models.PositiveSmallIntegerField(
         _("photo links taken"), default=0, validators=[MaxValueValidator(MAX_PHOTO_LINKS)]
     )
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("on sale"), default=True)
     created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
 
@@ -107,3 +119,61 @@ def _localized(obj, field: str) -> str:
     language = (get_language() or "ja")[:2]
     value = getattr(obj, f"{field}_{language}", "") if language in ("ja", "en", "ko") else ""
     return value or getattr(obj, f"{field}_ja")
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(models.Model):
+    """A member's order of a service for one SNS account (policy C2: order information).
+
+    The SNS account ID, the photo links, the note and the phone number are encrypted under the
+    member's own key. The price is copied from the service when ordering, in whole yen, so a
+    later price change never alters an order.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(_("payment reference"), max_length=12, unique=True, editable=False)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("member")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="orders", verbose_name=_("service")
+    )
+    price_yen = models.PositiveIntegerField(_("price (yen)"))
+    platform = models.ForeignKey(
+        SnsPlatform, on_delete=models.PROTECT, related_name="orders", verbose_name=_("SNS platform")
+    )
+    sns_account_id = EncryptedCharField(_("SNS account ID"), max_length=100)
+    photo_links = EncryptedJSONField(_("photo links"), default=list, blank=True)
+    note = EncryptedTextField(_("note"), blank=True, default="", max_length=NOTE_MAX)
+    phone = EncryptedCharField(_("phone number"), max_length=30)
+    phone_index = BlindIndexField(source="phone", normalizer=normalize_phone, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.AWAITING_PAYMENT,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(_("ordered at"), default=clock.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=clock.now, editable=False)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["member", "-created_at"], name="orders_member_created_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price_yen__gte=1), name="orders_order_price_positive")
+        ]
+
+    def __str__(self):
+        return self.reference

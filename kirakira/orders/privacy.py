@@ -1,6 +1,17 @@
 """The service catalog holds no personal data (orders, which do, are declared with them)."""
 
-from kirakira.privacy.catalog import Context, catalog, not_personal
+from kirakira.privacy.catalog import (
+    Context,
+    Item,
+    Mask,
+    Protection,
+    Purpose,
+    Retention,
+    Role,
+    catalog,
+    not_personal,
+    personal,
+)
 
 catalog.register(
     "orders.SnsPlatform",
@@ -36,5 +47,78 @@ catalog.register(
         "is_active",
         "created_at",
         reason="the studio's service catalog",
+    ),
+)
+
+# Orders (policy: service provision — order information). The SNS account ID and the photo links
+# are what the studio needs to do the work, so they serve the service contract and are kept
+# with the contract record for 5 years (after which the order is disposed of).
+ORDER_PURPOSES = [Purpose.SERVICE_CONTRACT, Purpose.SERVICE_CUSTOMER_IDENTITY]
+
+catalog.register(
+    "orders.Order",
+    context=Context.SERVICE,
+    subject="member",
+    fields=[
+        personal(
+            "sns_account_id",
+            Item.SNS_ACCOUNT_ID,
+            purposes=[Purpose.SERVICE_CONTRACT],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "photo_links",
+            Item.PHOTO_LINKS,
+            purposes=[Purpose.SERVICE_CONTRACT],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "note",
+            Item.ORDER_INFORMATION,
+            purposes=[Purpose.SERVICE_CONTRACT],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "phone",
+            Item.PHONE,
+            purposes=ORDER_PURPOSES,
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+            masked=[Role.CUSTOMER_SERVICE, Role.ACCOUNTING],
+            mask=Mask.LAST4,
+        ),
+        personal(
+            "phone_index",
+            Item.PHONE,
+            purposes=ORDER_PURPOSES,
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ONE_WAY,
+        ),
+        personal(
+            "price_yen",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=[Purpose.PAYMENT, Purpose.FINANCE_RECORDS],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            full=[Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+    ],
+    not_personal=not_personal(
+        "id",
+        "reference",
+        "member",
+        "service",
+        "platform",
+        "status",
+        "created_at",
+        "updated_at",
+        reason="the order's identity, terms and state: personal only through the member, whose data is "
+        "declared in accounts, and kept with the contract record",
     ),
 )

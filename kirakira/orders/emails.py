@@ -1,0 +1,26 @@
+"""Emails about orders, in the member's language; subjects carry no personal data."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def send_order_placed(order) -> None:
+    member = order.member
+    with translation.override(member.language):
+        body = render_to_string(
+            "orders/email/order_placed.txt",
+            {
+                "order": order,
+                "member": member,
+                "bank": settings.STUDIO_BANK_ACCOUNT,
+                "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),
+                "site_url": settings.SITE_URL,
+            },
+        )
+        EmailMessage(
+            subject=_("Kirakira SNS: we have received your order"), body=body, to=[member.email]
+        ).send()

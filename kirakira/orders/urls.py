@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.OrderListView.as_view(), name="list"),
+    path("new/<int:service_id>/", views.OrderNewView.as_view(), name="new"),
+    path("<uuid:order_id>/", views.OrderDetailView.as_view(), name="detail"),
+]
