@@ -14,3 +14,13 @@ def _test_settings(settings):
     settings.SITE_URL = "http://testserver"
     settings.TRUSTED_PROXIES = []
     settings.USAGE_LOG_ENABLED = True
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from kirakira.common.testing import restore_migration_data
+
+        restore_migration_data()

@@ -42,3 +42,41 @@ class StaffFactory(MemberFactory):
     def roles(self, create, extracted, **kwargs):
         for role in extracted or []:
             self.groups.add(Group.objects.get(name=str(role)))
+
+
+def restore_migration_data() -> None:
+    """Put back what data migrations create (staff roles and their permissions, the SNS
+    platforms): transactional tests flush the database after each test, which removes them."""
+    import importlib
+
+    from django.contrib.auth.models import Permission
+
+    grant_tables = [
+        ("kirakira.accounts.migrations.0002_staff_roles", "ROLE_PERMISSIONS"),
+        ("kirakira.privacy.migrations.0003_policy_publisher_role", "GRANTS"),
+        ("kirakira.orders.migrations.0002_platforms_and_roles", "GRANTS"),
+        ("kirakira.orders.migrations.0007_work_roles", "GRANTS"),
+    ]
+    for module, name in grant_tables:
+        for role, codes in getattr(importlib.import_module(module), name).items():
+            group, _ = Group.objects.get_or_create(name=role)
+            for code in codes:
+                app_label, codename = code.split(".")
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+    from kirakira.orders.models import SnsPlatform
+
+    platforms = importlib.import_module("kirakira.orders.migrations.0002_platforms_and_roles").PLATFORMS
+    for order, (code, name, pattern, rule_ja, rule_en, rule_ko) in enumerate(platforms):
+        SnsPlatform.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "account_id_pattern": pattern,
+                "account_id_rule_ja": rule_ja,
+                "account_id_rule_en": rule_en,
+                "account_id_rule_ko": rule_ko,
+                "sort_order": order,
+            },
+        )

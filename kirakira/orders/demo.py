@@ -54,3 +54,58 @@ def load_demo_services() -> list[tuple[str, bool]]:
             service.platforms.set(SnsPlatform.objects.filter(code__in=platforms))
         rows.append((service.name_ja, created))
     return rows
+
+
+DEMO_ORDERS = [
+    # member, service (name_ja), platform, account ID, steps after ordering
+    ("hanako", "プロフィール写真レタッチ", "instagram", "hanako.kirakira", []),
+    ("hanako", "アカウント診断レポート", "x", "hanako_sns", ["pay"]),
+    ("minsu", "フィード統一デザイン（9枚）", "instagram", "minsu.daily", ["pay", "start"]),
+    ("alice", "プロフィール写真レタッチ", "tiktok", "alice.walks", ["pay", "start", "complete"]),
+]
+
+
+@transaction.atomic
+def load_demo_orders() -> int:
+    """Orders in each state for the demo members (once: members who have orders are skipped)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from kirakira.common import clock
+
+    from . import lifecycle, services
+    from .models import Order
+
+    User = get_user_model()
+    accountant = User.objects.filter(login_id="acct_tanaka").first()
+    agent = User.objects.filter(login_id="cs_sato").first()
+    created = 0
+    for login_id, service_name, platform, account_id, steps in DEMO_ORDERS:
+        member = User.objects.filter(login_id=login_id).first()
+        service = Service.objects.filter(name_ja=service_name).first()
+        if member is None or service is None or Order.objects.filter(member=member, service=service).exists():
+            continue
+        order = services.order_place(
+            member=member,
+            service=service,
+            platform=platform,
+            sns_account_id=account_id,
+            photo_links=[
+                f"https://photos.example.com/{account_id}/{n}.jpg" for n in range(service.photo_link_count)
+            ],
+            note="",
+            phone="090-1234-5678",
+        )
+        for step in steps:
+            if step == "pay":
+                lifecycle.payment_record(
+                    order_id=order.pk,
+                    amount_yen=order.price_yen,
+                    received_on=timezone.localdate(clock.now()),
+                    payer_name=member.name,
+                    actor=accountant,
+                )
+            else:
+                lifecycle.order_advance(order_id=order.pk, step=step, actor=agent)
+        created += 1
+    return created

@@ -24,3 +24,23 @@ def send_order_placed(order) -> None:
         EmailMessage(
             subject=_("Kirakira SNS: we have received your order"), body=body, to=[member.email]
         ).send()
+
+
+# Steps worth an email; the others (a recorded or corrected payment) show on the order page.
+EMAILED_EVENTS = {"paid", "overpaid", "started", "completed", "cancelled"}
+
+
+def send_order_event(order, event) -> None:
+    member = order.member
+    with translation.override(member.language):
+        body = render_to_string(
+            "orders/email/order_event.txt",
+            {
+                "order": order,
+                "member": member,
+                "event": event,
+                "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),
+                "site_url": settings.SITE_URL,
+            },
+        )
+        EmailMessage(subject=_("Kirakira SNS: news about your order"), body=body, to=[member.email]).send()

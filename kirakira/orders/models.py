@@ -174,6 +174,89 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(price_yen__gte=1), name="orders_order_price_positive")
         ]
+        permissions = [
+            ("record_payment", _("Can record received payments")),
+            ("work_on_order", _("Can start and complete the work of an order")),
+        ]
 
     def __str__(self):
         return self.reference
+
+
+class Payment(models.Model):
+    """A bank transfer received for an order, as recorded by accounting (policy C2: billing and
+    payment records). Append-only: a mistake is corrected by a reversing record, never by
+    editing or deleting, so the ledger always shows what happened."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("member"),
+    )
+    amount_yen = models.IntegerField(_("amount (yen)"), help_text=_("Negative only in a reversing record."))
+    received_on = models.DateField(_("received on"))
+    payer_name = EncryptedCharField(_("payer name on the statement"), max_length=100)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=clock.now, editable=False)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(reverses__isnull=True, amount_yen__gt=0)
+                    | models.Q(reverses__isnull=False, amount_yen__lt=0)
+                ),
+                name="orders_payment_sign_matches_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order} {self.amount_yen:+d}"
+
+
+class OrderEvent(models.Model):
+    """A step in an order's life, shown to the member on the order page (and emailed)."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", _("Order placed")
+        PAYMENT_RECORDED = "payment_recorded", _("Payment received")
+        PAYMENT_REVERSED = "payment_reversed", _("Payment record corrected")
+        PAID = "paid", _("Paid in full")
+        OVERPAID = "overpaid", _("Paid more than the price: the difference will be refunded")
+        STARTED = "started", _("Work started")
+        COMPLETED = "completed", _("Work completed")
+        CANCELLED = "cancelled", _("Order cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    status = models.CharField(_("status after"), max_length=20, choices=OrderStatus.choices)
+    occurred_at = models.DateTimeField(_("time"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.order} {self.kind}"

@@ -122,3 +122,56 @@ catalog.register(
         "declared in accounts, and kept with the contract record",
     ),
 )
+
+catalog.register(
+    "orders.Payment",
+    context=Context.SERVICE,
+    subject="member",
+    fields=[
+        personal(
+            "payer_name",
+            Item.NAME,
+            purposes=[Purpose.PAYMENT, Purpose.FINANCE_RECORDS],
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+            masked=[Role.CUSTOMER_SERVICE],
+            mask=Mask.NAME,
+        ),
+        personal(
+            "amount_yen",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=[Purpose.PAYMENT, Purpose.FINANCE_RECORDS],
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            full=[Role.ACCOUNTING, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "received_on",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=[Purpose.PAYMENT, Purpose.FINANCE_RECORDS],
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            full=[Role.ACCOUNTING, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+    ],
+    not_personal=not_personal(
+        "id",
+        "order",
+        "member",
+        "reverses",
+        "recorded_by",
+        "recorded_at",
+        reason="the payment record's links and bookkeeping; kept with it as a payment record",
+    ),
+)
+catalog.register(
+    "orders.OrderEvent",
+    context=Context.SERVICE,
+    not_personal=not_personal(
+        "id",
+        "order",
+        "kind",
+        "status",
+        "occurred_at",
+        reason="the steps of an order, kept with the order as part of its contract record",
+    ),
+)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from kirakira.accounts.models import User
 
 from . import normalization
-from .models import NOTE_MAX, Order, Service, SnsPlatform
+from .models import NOTE_MAX, Order, OrderEvent, Service, SnsPlatform
 from .tasks import enqueue_order_email
 
 # Crockford's base32 without the letters people confuse (I, L, O, U): read over the phone and
@@ -98,6 +98,7 @@ def order_place(
             raise
     else:
         raise ValidationError(_("The order could not be placed. Please try again."))
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PLACED, status=order.status)
     transaction.on_commit(lambda: enqueue_order_email(order, "order_placed"))
     return order
 

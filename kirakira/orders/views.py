@@ -8,6 +8,7 @@ from django.views.generic import ListView
 
 from . import selectors
 from .forms import OrderForm
+from .lifecycle import paid_total
 from .models import OrderStatus, Service
 
 
@@ -50,6 +51,8 @@ class OrderDetailView(LoginRequiredMixin, View):
             "order": order,
             "awaiting_payment": awaiting_payment,
             "bank": settings.STUDIO_BANK_ACCOUNT if awaiting_payment else None,
+            "events": order.events.all(),
+            "paid_total": paid_total(order),
         }
         return render(request, "orders/order_detail.html", context)
 

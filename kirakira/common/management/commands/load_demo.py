@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kirakira.accounts.demo import load_demo_accounts
-from kirakira.orders.demo import load_demo_services
+from kirakira.orders.demo import load_demo_orders, load_demo_services
 
 DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
 
@@ -24,3 +24,6 @@ class Command(BaseCommand):
         services = load_demo_services()
         created = sum(1 for _name, was_created in services if was_created)
         self.stdout.write(f"Demo services: {len(services)} ({created} created now).")
+        self.stdout.write(
+            f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed)."
+        )

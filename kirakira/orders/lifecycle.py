@@ -1,0 +1,203 @@
+"""Payments and the order's status lifecycle (policy C2).
+
+    awaiting_payment ──(payments reach the price)──▶ paid ──(start)──▶ in_progress ──(complete)──▶ completed
+          │                       ▲  (a reversal brings it back)         │
+          └──(cancel: no refund)──┴─────────────── cancel: refund due ───┘──▶ cancelled
+
+Every change locks the order row first (``select_for_update``; on SQLite the IMMEDIATE
+transaction does the same), re-reads its state and checks the transition, so two staff acting
+at once cannot both succeed. Each step writes an ``OrderEvent`` the member sees, in the same
+transaction, and emails the member after the commit.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kirakira.common import clock
+
+from .models import Order, OrderEvent, OrderStatus, Payment
+from .tasks import enqueue_order_email
+
+PAYER_NAME_MAX = 100
+AMOUNT_MAX = 100_000_000  # one hundred million yen: far above any order, far below the column's limit
+EARLIEST_RECEIPT_DAYS = 400  # a transfer older than this is a typing mistake, not a late booking
+
+
+def _locked(order_id) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise ValidationError(_("This order does not exist."), code="not_found")
+    return order
+
+
+def _record_event(order: Order, kind: str) -> OrderEvent:
+    event = OrderEvent.objects.create(order=order, kind=kind, status=order.status)
+    transaction.on_commit(lambda: enqueue_order_email(order, f"event:{event.pk}"))
+    return event
+
+
+def _set_status(order: Order, status: str, kind: str) -> None:
+    order.status = status
+    order.updated_at = clock.now()
+    order.save(update_fields=["status", "updated_at"])
+    _record_event(order, kind)
+
+
+def paid_total(order: Order) -> int:
+    return Payment.objects.filter(order=order).aggregate(total=Sum("amount_yen"))["total"] or 0
+
+
+def _require(actor, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(_("Your role may not do this."))
+
+
+def _check_amount(amount) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationError({"amount_yen": [_("Give the amount as a whole number of yen.")]})
+    if amount <= 0:
+        raise ValidationError({"amount_yen": [_("A received amount must be at least 1 yen.")]})
+    if amount > AMOUNT_MAX:
+        raise ValidationError(
+            {
+                "amount_yen": [
+                    _("An amount over %(max)s yen is surely a typing mistake; check it.")
+                    % {"max": f"{AMOUNT_MAX:,}"}
+                ]
+            }
+        )
+    return amount
+
+
+def _check_received_on(received_on) -> datetime.date:
+    if not isinstance(received_on, datetime.date) or isinstance(received_on, datetime.datetime):
+        raise ValidationError({"received_on": [_("Give the date the transfer was received.")]})
+    today = timezone.localdate(clock.now())
+    if received_on > today:
+        raise ValidationError({"received_on": [_("The date cannot be in the future.")]})
+    if received_on < today - datetime.timedelta(days=EARLIEST_RECEIPT_DAYS):
+        raise ValidationError({"received_on": [_("The date is too far in the past; check it.")]})
+    return received_on
+
+
+def _check_payer_name(payer_name) -> str:
+    payer_name = payer_name.strip() if isinstance(payer_name, str) else ""
+    if not payer_name:
+        raise ValidationError({"payer_name": [_("Give the payer's name as it appears on the statement.")]})
+    if len(payer_name) > PAYER_NAME_MAX:
+        raise ValidationError(
+            {
+                "payer_name": [
+                    _("The payer's name is at most %(max)d characters long.") % {"max": PAYER_NAME_MAX}
+                ]
+            }
+        )
+    return payer_name
+
+
+def _settle(order: Order, total_before: int) -> None:
+    """Move the order between awaiting payment and paid as its payments now add up, and note
+    any payment that takes the total past the price (the excess must be refunded)."""
+    total = paid_total(order)
+    if order.status == OrderStatus.AWAITING_PAYMENT and total >= order.price_yen:
+        _set_status(order, OrderStatus.PAID, OrderEvent.Kind.PAID)
+    elif order.status == OrderStatus.PAID and total < order.price_yen:
+        # Only a reversal lowers the total, and it writes its own event (with the new status).
+        order.status = OrderStatus.AWAITING_PAYMENT
+        order.updated_at = clock.now()
+        order.save(update_fields=["status", "updated_at"])
+    if total > order.price_yen and total > max(total_before, order.price_yen):
+        _record_event(order, OrderEvent.Kind.OVERPAID)
+
+
+def clean_payment_input(amount_yen, received_on, payer_name) -> tuple[int, datetime.date, str]:
+    """Check a payment's fields together; raises ``ValidationError`` with every field's errors."""
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for check, value in (
+        (_check_amount, amount_yen),
+        (_check_received_on, received_on),
+        (_check_payer_name, payer_name),
+    ):
+        try:
+            cleaned.append(check(value))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return tuple(cleaned)
+
+
+def payment_record(*, order_id, amount_yen, received_on, payer_name: str, actor) -> Payment:
+    """Accounting records a transfer received for an order."""
+    _require(actor, "orders.record_payment")
+    amount_yen, received_on, payer_name = clean_payment_input(amount_yen, received_on, payer_name)
+    with transaction.atomic():
+        order = _locked(order_id)
+        total_before = paid_total(order)
+        payment = Payment.objects.create(
+            order=order,
+            member_id=order.member_id,
+            amount_yen=amount_yen,
+            received_on=received_on,
+            payer_name=payer_name,
+            recorded_by=actor,
+        )
+        _record_event(order, OrderEvent.Kind.PAYMENT_RECORDED)
+        _settle(order, total_before)
+    return payment
+
+
+def payment_reverse(*, payment_id, actor) -> Payment:
+    """Correct a wrongly recorded payment with a reversing record (the original stays)."""
+    _require(actor, "orders.record_payment")
+    with transaction.atomic():
+        original = (
+            Payment.objects.select_related("order").filter(pk=payment_id, reverses__isnull=True).first()
+        )
+        if original is None:
+            raise ValidationError(_("Only a recorded payment can be reversed."), code="not_reversible")
+        order = _locked(original.order_id)
+        total_before = paid_total(order)
+        if Payment.objects.filter(reverses=original).exists():
+            raise ValidationError(_("This payment has already been reversed."), code="already_reversed")
+        reversal = Payment.objects.create(
+            order=order,
+            member_id=order.member_id,
+            amount_yen=-original.amount_yen,
+            received_on=original.received_on,
+            payer_name=original.payer_name,
+            reverses=original,
+            recorded_by=actor,
+        )
+        _settle(order, total_before)
+        _record_event(order, OrderEvent.Kind.PAYMENT_REVERSED)
+    return reversal
+
+
+_WORK_STEPS = {
+    "start": (OrderStatus.PAID, OrderStatus.IN_PROGRESS, OrderEvent.Kind.STARTED),
+    "complete": (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED, OrderEvent.Kind.COMPLETED),
+}
+
+
+def order_advance(*, order_id, step: str, actor) -> Order:
+    """Customer service starts or completes the work of an order."""
+    _require(actor, "orders.work_on_order")
+    source, target, kind = _WORK_STEPS[step]
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != source:
+            raise ValidationError(
+                _("This order is %(status)s; it cannot move to %(target)s.")
+                % {"status": order.get_status_display(), "target": OrderStatus(target).label},
+                code="invalid_transition",
+            )
+        _set_status(order, target, kind)
+    return order

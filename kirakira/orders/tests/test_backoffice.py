@@ -1,0 +1,128 @@
+"""The staff side of orders in the back office: accounting records payments, customer service
+works the orders, each seeing personal fields as the catalog allows."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from kirakira.common import clock
+from kirakira.common.roles import Role
+from kirakira.common.testing import MemberFactory, StaffFactory
+from kirakira.orders import services
+from kirakira.orders.models import Order, OrderStatus, Payment, Service, SnsPlatform
+
+
+@pytest.fixture
+def order(db):
+    service = Service.objects.create(
+        name_ja="写真レタッチ",
+        name_en="Photo retouch",
+        name_ko="사진 보정",
+        description_ja="説明",
+        description_en="d",
+        description_ko="d",
+        price_yen=3000,
+        photo_link_count=1,
+    )
+    service.platforms.set(SnsPlatform.objects.filter(code="instagram"))
+    return services.order_place(
+        member=MemberFactory(),
+        service=service,
+        platform="instagram",
+        sns_account_id="kira.kira",
+        photo_links=["https://photos.example.com/1.jpg"],
+        note="",
+        phone="090-1234-5678",
+    )
+
+
+def _record(client, order, amount, received_on=None):
+    received_on = received_on or timezone.localdate(clock.now())
+    return client.post(
+        "/en/backoffice/orders/payment/add/",
+        {
+            "reference": order.reference.lower(),
+            "amount_yen": str(amount),
+            "received_on": received_on.isoformat(),
+            "payer_name": "ヤマダ ハナコ",
+        },
+    )
+
+
+def test_accounting_records_a_payment_and_the_order_is_paid(client, order):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    response = _record(client, order, 3000)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert Payment.objects.get().recorded_by.is_staff
+
+
+@pytest.mark.parametrize(("amount", "days_ahead"), [(0, 0), (-5, 0), (3000, 1)])
+def test_bad_payments_are_form_errors_and_nothing_is_recorded(client, order, amount, days_ahead):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    received_on = timezone.localdate(clock.now()) + datetime.timedelta(days=days_ahead)
+    response = _record(client, order, amount, received_on)
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_an_unknown_reference_is_a_form_error(client, order):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    order.reference = "KZZZZZZZ"
+    response = _record(client, order, 3000)
+    assert "No order has this payment reference" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_customer_service_cannot_record_payments(client, order):
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    assert _record(client, order, 3000).status_code == 403
+    assert not Payment.objects.exists()
+
+
+def test_customer_service_sees_the_order_with_the_phone_masked(client, order):
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    html = client.get(f"/en/backoffice/orders/order/{order.pk}/change/").content.decode()
+    assert "kira.kira" in html
+    assert "****5678" in html and "090-1234-5678" not in html
+
+
+def test_accounting_does_not_see_the_sns_account(client, order):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    html = client.get(f"/en/backoffice/orders/order/{order.pk}/change/").content.decode()
+    assert "kira.kira" not in html
+    assert "****5678" in html
+
+
+def test_customer_service_starts_and_completes_the_work(client, order):
+    accountant = StaffFactory(roles=[Role.ACCOUNTING])
+    client.force_login(accountant)
+    _record(client, order, 3000)
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    for action, status in (("start_work", OrderStatus.IN_PROGRESS), ("complete_work", OrderStatus.COMPLETED)):
+        response = client.post(
+            "/en/backoffice/orders/order/", {"action": action, "_selected_action": [str(order.pk)]}
+        )
+        assert response.status_code == 302
+        order.refresh_from_db()
+        assert order.status == status
+
+
+def test_accounting_has_no_work_actions(client, order):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    client.post("/en/backoffice/orders/order/", {"action": "start_work", "_selected_action": [str(order.pk)]})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_the_member_sees_each_step_on_the_order_page(client, order):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    _record(client, order, 3500)
+    client.force_login(order.member)
+    html = client.get(f"/en/orders/{order.pk}/").content.decode()
+    for label in ("Order placed", "Payment received", "Paid in full", "Paid more than the price"):
+        assert label in html
+    assert Order.objects.get().status == OrderStatus.PAID
