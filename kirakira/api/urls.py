@@ -11,6 +11,7 @@ v1 = [
     path("services", orders_api.ServicesApi.as_view(), name="services"),
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<str:order_id>/cancel", orders_api.OrderCancelApi.as_view(), name="order-cancel"),
 ]
 
 urlpatterns = [

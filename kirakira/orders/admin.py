@@ -1,12 +1,25 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.common import clock
+from kirakira.privacy.audit.reveal import REASON_MAX, may_reveal, reveal
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 
-from .lifecycle import clean_payment_input, order_advance, paid_total, payment_record, payment_reverse
-from .models import Order, Payment, Service, SnsPlatform
+from .lifecycle import (
+    clean_payment_input,
+    order_advance,
+    paid_total,
+    payment_record,
+    payment_reverse,
+    refund_mark_paid,
+)
+from .models import Cancellation, Order, Payment, Refund, RefundStatus, Service, SnsPlatform
 
 
 @admin.register(SnsPlatform)
@@ -204,3 +217,194 @@ class PaymentAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
                 self.message_user(request, " ".join(exc.messages), messages.WARNING)
             else:
                 self.message_user(request, _("The payment is reversed by a new record."))
+
+
+class RevealForm(forms.Form):
+    # Checked by ``reveal`` itself (its length rule is the one that counts), so not required here.
+    reason = forms.CharField(
+        label=_("Why do you need to see the account number?"),
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class RefundMarkPaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount_yen = forms.IntegerField(label=_("amount paid (yen)"))
+
+    # The lifecycle's errors name the date "received_on" (it shares the check with payments).
+    FIELD_OF_ERROR = {"received_on": "paid_on", "paid_on": "paid_on", "amount_yen": "amount_yen"}
+
+    def add_lifecycle_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                self.add_error(self.FIELD_OF_ERROR.get(field), errors)
+        else:
+            self.add_error(None, exc.messages)
+
+
+class _ViewOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(CatalogMaskingAdminMixin, _ViewOnlyAdmin):
+    """Accounting's refund queue: the bank account as the catalog allows (the number masked),
+    revealed in full with a reason on a page of its own, and the payment marked done there."""
+
+    list_display = ("order", "amount_yen", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("order__reference",)
+    list_select_related = ("order",)
+    ordering = ("created_at",)
+    fieldsets = (
+        (None, {"fields": ("order", "status", "amount_yen", "created_at")}),
+        (
+            _("Bank account"),
+            {"fields": ("bank_name", "branch", "account_type", "account_number", "account_holder")},
+        ),
+        (_("Payment of the refund"), {"fields": ("paid_on", "paid_amount_yen", "paid_by")}),
+    )
+    readonly_fields = (
+        "order",
+        "status",
+        "amount_yen",
+        "created_at",
+        "bank_name",
+        "branch",
+        "account_type",
+        "account_number",
+        "account_holder",
+        "paid_on",
+        "paid_amount_yen",
+        "paid_by",
+    )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<uuid:object_id>/reveal/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="{}_{}_reveal".format(*info),
+            ),
+            path(
+                "<uuid:object_id>/mark-paid/",
+                self.admin_site.admin_view(self.mark_paid_view),
+                name="{}_{}_mark_paid".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_mark_paid_permission(self, request, obj=None):
+        return request.user.has_perm("orders.record_payment") and (
+            obj is None or obj.status == RefundStatus.DUE
+        )
+
+    def _url(self, name, refund):
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}", args=[refund.pk]
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        refund = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if refund is not None and self.has_view_permission(request, refund):
+            if may_reveal(request.user, Refund, "account_number"):
+                extra_context["reveal_url"] = self._url("reveal", refund)
+            if self.has_mark_paid_permission(request, refund):
+                extra_context["mark_paid_url"] = self._url("mark_paid", refund)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _refund_or_403(self, request, object_id) -> Refund:
+        refund = get_object_or_404(Refund, pk=object_id)
+        if not self.has_view_permission(request, refund):
+            raise PermissionDenied
+        return refund
+
+    def _render(self, request, refund, template, title, **context):
+        return TemplateResponse(
+            request,
+            f"admin/orders/refund/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": refund,
+                "title": title,
+                "change_url": self._url("change", refund),
+                **context,
+            },
+        )
+
+    def reveal_view(self, request, object_id):
+        """The full account number, on this response only (never in a URL or a message)."""
+        refund = self._refund_or_403(request, object_id)
+        if not may_reveal(request.user, Refund, "account_number"):
+            raise PermissionDenied
+        revealed = None
+        form = RevealForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                revealed = reveal(
+                    actor=request.user,
+                    instance=refund,
+                    field_name="account_number",
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error("reason", exc.message_dict.get("reason", exc.messages))
+        return self._render(
+            request,
+            refund,
+            "reveal.html",
+            _("Reveal the account number"),
+            form=form,
+            revealed=revealed,
+        )
+
+    def mark_paid_view(self, request, object_id):
+        refund = self._refund_or_403(request, object_id)
+        if not self.has_mark_paid_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = RefundMarkPaidForm(request.POST)
+            if form.is_valid():
+                try:
+                    refund = refund_mark_paid(
+                        refund_id=refund.pk,
+                        paid_on=form.cleaned_data["paid_on"],
+                        amount_yen=form.cleaned_data["amount_yen"],
+                        actor=request.user,
+                    )
+                except ValidationError as exc:
+                    form.add_lifecycle_error(exc)
+                else:
+                    self.log_change(request, refund, [{"changed": {"fields": ["status", "paid_on"]}}])
+                    self.message_user(request, _("The refund is marked paid."), messages.SUCCESS)
+                    return redirect(self._url("change", refund))
+        else:
+            form = RefundMarkPaidForm(
+                initial={"paid_on": timezone.localdate(clock.now()), "amount_yen": refund.amount_yen}
+            )
+        return self._render(request, refund, "mark_paid.html", _("Mark the refund paid"), form=form)
+
+
+@admin.register(Cancellation)
+class CancellationAdmin(CatalogMaskingAdminMixin, _ViewOnlyAdmin):
+    """Cancellations as the member made them; the reason as the catalog allows."""
+
+    list_display = ("order", "status_before", "refund_due_yen", "cancelled_at")
+    list_filter = ("status_before",)
+    search_fields = ("order__reference",)
+    list_select_related = ("order",)
+    ordering = ("-cancelled_at",)
+    fieldsets = ((None, {"fields": ("order", "status_before", "refund_due_yen", "cancelled_at", "reason")}),)
+    readonly_fields = ("order", "status_before", "refund_due_yen", "cancelled_at", "reason")

@@ -1,4 +1,4 @@
-"""The orders API: the services on sale, and a member's own orders.
+"""The orders API: the services on sale, and a member's own orders (and cancelling one).
 
 Input is checked for JSON types here (text must be a string, ``photo_links`` a list of strings,
 ``service`` an integer); what the values mean is checked by ``services.order_place``, the same
@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 
 from kirakira.api.fields import StrictCharField, StrictIntegerField
 
-from . import selectors, services
-from .models import MAX_PHOTO_LINKS, Order, OrderStatus, Service
+from . import lifecycle, selectors, services
+from .models import MAX_PHOTO_LINKS, NOTE_MAX, Order, OrderStatus, Service
 
 # The service layer names the platform ``platform``; the API calls it ``sns_platform``.
 _API_FIELD = {"platform": "sns_platform"}
@@ -189,3 +189,77 @@ class OrderDetailApi(APIView):
         except ValueError:
             raise Http404 from None
         return Response(OrderOutput(selectors.order_of(request.user, order_id)).data)
+
+
+class RefundAccountInput(serializers.Serializer):
+    # Types only here; lifecycle.order_cancel checks the values (the order pages' rules).
+    bank_name = StrictCharField(required=False, allow_blank=True, max_length=200)
+    branch = StrictCharField(required=False, allow_blank=True, max_length=200)
+    account_type = StrictCharField(
+        required=False, allow_blank=True, max_length=20, help_text="ordinary, current or savings."
+    )
+    account_number = StrictCharField(required=False, allow_blank=True, max_length=200)
+    account_holder = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=400,
+        help_text="Katakana or Latin letters, as the bank has it.",
+    )
+
+
+_REFUND_FIELDS = set(RefundAccountInput().fields)
+
+
+class OrderCancelApi(APIView):
+    class CancelInput(serializers.Serializer):
+        reason = StrictCharField(allow_blank=True, trim_whitespace=False, max_length=NOTE_MAX * 2)
+        refund_account = RefundAccountInput(
+            required=False,
+            allow_null=True,
+            help_text="Required when anything has been paid: all of it is refunded to this account.",
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("order_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        request=CancelInput,
+        responses={
+            200: OrderOutput,
+            400: OpenApiResponse(
+                ErrorOutput,
+                description="Invalid input, or the order can no longer be cancelled; nothing is changed.",
+            ),
+            401: OpenApiResponse(ErrorOutput, description="No valid token."),
+            404: OpenApiResponse(ErrorOutput, description="No such order of the caller's."),
+        },
+    )
+    def post(self, request, order_id):
+        """Cancel one of the caller's orders (awaiting payment, paid or in progress). If anything
+        has been paid, a refund of all of it is due to the bank account given. Emails follow."""
+        try:
+            order_id = uuid.UUID(order_id)
+        except ValueError:
+            raise Http404 from None
+        order = selectors.order_of(request.user, order_id)
+        data = self.CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        account = values.get("refund_account")
+        try:
+            lifecycle.order_cancel(
+                order_id=order.pk,
+                member=request.user,
+                reason=values["reason"],
+                refund_account=dict(account) if account is not None else None,
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            if hasattr(exc, "error_dict"):
+                raise DjangoValidationError(
+                    {
+                        (f"refund_account.{field}" if field in _REFUND_FIELDS else field): messages
+                        for field, messages in exc.message_dict.items()
+                    }
+                ) from None
+            raise
+        return Response(OrderOutput(selectors.order_of(request.user, order.pk)).data)

@@ -62,7 +62,16 @@ DEMO_ORDERS = [
     ("hanako", "アカウント診断レポート", "x", "hanako_sns", ["pay"]),
     ("minsu", "フィード統一デザイン（9枚）", "instagram", "minsu.daily", ["pay", "start"]),
     ("alice", "プロフィール写真レタッチ", "tiktok", "alice.walks", ["pay", "start", "complete"]),
+    ("minsu", "アカウント診断レポート", "youtube", "minsu-vlog", ["cancel"]),
+    ("alice", "アカウント診断レポート", "instagram", "alice.reads", ["pay", "cancel"]),
 ]
+DEMO_REFUND_ACCOUNT = {
+    "bank_name": "きらきら銀行",
+    "branch": "新宿支店",
+    "account_type": "ordinary",
+    "account_number": "7654321",
+    "account_holder": "ウォーカー アリス",
+}
 
 
 @transaction.atomic
@@ -104,6 +113,14 @@ def load_demo_orders() -> int:
                     received_on=timezone.localdate(clock.now()),
                     payer_name=member.name,
                     actor=accountant,
+                )
+            elif step == "cancel":
+                paid = lifecycle.paid_total(order) > 0
+                lifecycle.order_cancel(
+                    order_id=order.pk,
+                    member=member,
+                    reason="予定が変わったため",
+                    refund_account=DEMO_REFUND_ACCOUNT if paid else None,
                 )
             else:
                 lifecycle.order_advance(order_id=order.pk, step=step, actor=agent)

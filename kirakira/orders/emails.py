@@ -27,7 +27,7 @@ def send_order_placed(order) -> None:
 
 
 # Steps worth an email; the others (a recorded or corrected payment) show on the order page.
-EMAILED_EVENTS = {"paid", "overpaid", "started", "completed", "cancelled"}
+EMAILED_EVENTS = {"paid", "overpaid", "started", "completed", "cancelled", "refund_paid"}
 
 
 def send_order_event(order, event) -> None:

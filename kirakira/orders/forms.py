@@ -7,8 +7,8 @@ from django.utils.translation import ngettext
 
 from kirakira.common.forms import apply_service_errors
 
-from . import services
-from .models import NOTE_MAX
+from . import lifecycle, services
+from .models import NOTE_MAX, AccountType
 
 
 class _ServiceCheckedChoiceField(forms.ChoiceField):
@@ -93,6 +93,65 @@ class OrderForm(forms.Form):
                 photo_links=data.get("photo_links", ""),
                 note=data["note"],
                 phone=data["phone"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(self, exc)
+            return None
+
+
+class CancelForm(forms.Form):
+    """A member cancels their order; the refund account is asked for only when money was paid.
+    Fields are optional here: ``lifecycle.order_cancel`` checks them all, as for the API."""
+
+    reason = forms.CharField(
+        label=_("Why are you cancelling?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX}),
+    )
+    bank_name = forms.CharField(
+        label=_("Bank name"), required=False, widget=forms.TextInput(attrs={"maxlength": 50})
+    )
+    branch = forms.CharField(
+        label=_("Branch"), required=False, widget=forms.TextInput(attrs={"maxlength": 50})
+    )
+    # A select, checked by the service (so an unknown value gets the same message as in the API).
+    account_type = forms.CharField(
+        label=_("Account type"), required=False, widget=forms.Select(choices=AccountType.choices)
+    )
+    account_number = forms.CharField(
+        label=_("Account number"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "maxlength": 20}),
+    )
+    account_holder = forms.CharField(
+        label=_("Account holder"),
+        required=False,
+        help_text=_("In katakana or Latin letters, exactly as the bank has it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 100}),
+    )
+
+    REFUND_FIELDS = ("bank_name", "branch", "account_type", "account_number", "account_holder")
+
+    def __init__(self, *args, refund_due: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refund_due = refund_due
+        if not refund_due:
+            for name in self.REFUND_FIELDS:
+                del self.fields[name]
+
+    def refund_fields(self):
+        return [self[name] for name in self.REFUND_FIELDS if name in self.fields]
+
+    def cancel(self, order, member):
+        """The cancellation, or None with the service's errors on the form."""
+        data = self.cleaned_data
+        refund_account = {name: data[name] for name in self.REFUND_FIELDS if name in data} or None
+        try:
+            return lifecycle.order_cancel(
+                order_id=order.pk,
+                member=member,
+                reason=data["reason"].replace("\r\n", "\n"),
+                refund_account=refund_account,
             )
         except ValidationError as exc:
             apply_service_errors(self, exc)

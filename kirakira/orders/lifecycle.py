@@ -4,7 +4,8 @@
           │                       ▲  (a reversal brings it back)         │
           └──(cancel: no refund)──┴─────────────── cancel: refund due ───┘──▶ cancelled
 
-Every change locks the order row first (``select_for_update``; on SQLite the IMMEDIATE
+Cancelling from paid or in progress makes a refund of everything paid due; accounting pays it
+and marks it paid. Every change locks the order row first (``select_for_update``; on SQLite the IMMEDIATE
 transaction does the same), re-reads its state and checks the transition, so two staff acting
 at once cannot both succeed. Each step writes an ``OrderEvent`` the member sees, in the same
 transaction, and emails the member after the commit.
@@ -20,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from kirakira.common import clock
 
-from .models import Order, OrderEvent, OrderStatus, Payment
+from .models import NOTE_MAX, Cancellation, Order, OrderEvent, OrderStatus, Payment, Refund, RefundStatus
+from .normalization import clean_refund_account
 from .tasks import enqueue_order_email
 
 PAYER_NAME_MAX = 100
@@ -201,3 +203,73 @@ def order_advance(*, order_id, step: str, actor) -> Order:
             )
         _set_status(order, target, kind)
     return order
+
+
+CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.IN_PROGRESS)
+
+
+def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cancellation:
+    """The member cancels their order. Nothing paid: no refund. Money paid: a refund of all of
+    it is due, to the bank account the member gives (checked and stored encrypted)."""
+    reason = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": [_("Tell us why you are cancelling.")]})
+    if len(reason) > NOTE_MAX:
+        raise ValidationError(
+            {"reason": [_("The reason is at most %(max)d characters long.") % {"max": NOTE_MAX}]}
+        )
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.member_id != member.pk:
+            raise ValidationError(_("This order does not exist."), code="not_found")
+        if order.status not in CANCELLABLE:
+            raise ValidationError(
+                _("This order is %(status)s and can no longer be cancelled.")
+                % {"status": order.get_status_display()},
+                code="not_cancellable",
+            )
+        paid = paid_total(order)
+        account = clean_refund_account(refund_account) if paid > 0 else None
+        cancellation = Cancellation.objects.create(
+            order=order,
+            member_id=order.member_id,
+            reason=reason,
+            status_before=order.status,
+            refund_due_yen=max(paid, 0),
+        )
+        if account is not None:
+            Refund.objects.create(order=order, member_id=order.member_id, amount_yen=paid, **account)
+        _set_status(order, OrderStatus.CANCELLED, OrderEvent.Kind.CANCELLED)
+    return cancellation
+
+
+def refund_mark_paid(*, refund_id, paid_on, amount_yen, actor) -> Refund:
+    """Accounting records that a refund was transferred (the full amount due)."""
+    _require(actor, "orders.record_payment")
+    amount_yen = _check_amount(amount_yen)
+    paid_on = _check_received_on(paid_on)
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None:
+            raise ValidationError(_("This refund does not exist."), code="not_found")
+        if refund.status != RefundStatus.DUE:
+            raise ValidationError(_("This refund has already been paid."), code="already_paid")
+        if amount_yen != refund.amount_yen:
+            raise ValidationError(
+                {
+                    "amount_yen": [
+                        _("The refund due is %(amount)s yen; pay exactly that.")
+                        % {"amount": f"{refund.amount_yen:,}"}
+                    ]
+                }
+            )
+        refund.status, refund.paid_on, refund.paid_amount_yen, refund.paid_by = (
+            RefundStatus.PAID,
+            paid_on,
+            amount_yen,
+            actor,
+        )
+        refund.save(update_fields=["status", "paid_on", "paid_amount_yen", "paid_by"])
+        order = _locked(refund.order_id)
+        _record_event(order, OrderEvent.Kind.REFUND_PAID)
+    return refund

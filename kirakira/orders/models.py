@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
@@ -17,7 +17,7 @@ from kirakira.privacy.crypto.fields import (
     EncryptedTextField,
 )
 
-from .normalization import normalize_phone
+from .normalization import digits_only, normalize_phone
 
 MAX_PHOTO_LINKS = 10
 NOTE_MAX = 2000
@@ -247,6 +247,7 @@ class OrderEvent(models.Model):
         STARTED = "started", _("Work started")
         COMPLETED = "completed", _("Work completed")
         CANCELLED = "cancelled", _("Order cancelled")
+        REFUND_PAID = "refund_paid", _("Refund paid")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
@@ -260,3 +261,85 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order} {self.kind}"
+
+
+class AccountType(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary (普通)")
+    CURRENT = "current", _("Current (当座)")
+    SAVINGS = "savings", _("Savings (貯蓄)")
+
+
+class Cancellation(models.Model):
+    """A member's cancellation of an order (policy: records of contracts or withdrawal of offers)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="cancellation", verbose_name=_("order")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    reason = EncryptedTextField(_("reason"), max_length=NOTE_MAX)
+    status_before = models.CharField(_("status before"), max_length=20, choices=OrderStatus.choices)
+    refund_due_yen = models.PositiveIntegerField(_("refund due (yen)"), default=0)
+    cancelled_at = models.DateTimeField(_("cancelled at"), default=clock.now, editable=False)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
+
+    def __str__(self):
+        return f"{self.order} ({self.cancelled_at:%Y-%m-%d})"
+
+
+class RefundStatus(models.TextChoices):
+    DUE = "due", _("To be paid")
+    PAID = "paid", pgettext_lazy("refund status", "Paid")
+
+
+class Refund(models.Model):
+    """Money to return to a member, and the bank account to return it to (all encrypted)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    amount_yen = models.PositiveIntegerField(_("amount (yen)"))
+    bank_name = EncryptedCharField(_("bank name"), max_length=50)
+    branch = EncryptedCharField(_("branch"), max_length=50)
+    account_type = EncryptedCharField(_("account type"), max_length=20)
+    account_number = EncryptedCharField(_("account number"), max_length=20)
+    account_number_index = BlindIndexField(source="account_number", normalizer=digits_only, db_index=True)
+    account_holder = EncryptedCharField(_("account holder"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.DUE
+    )
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_amount_yen = models.PositiveIntegerField(_("amount paid (yen)"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_yen__gte=1), name="orders_refund_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.order} {self.amount_yen}"

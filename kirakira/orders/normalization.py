@@ -18,6 +18,11 @@ _DASHES = str.maketrans({"ー": "-", "‐": "-", "−": "-", "–": "-", "—": 
 _https = URLValidator(schemes=["https"])
 
 
+def digits_only(value: str) -> str:
+    """The ASCII digits of a bank account number, for the blind index."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value or "") if ch in "0123456789")
+
+
 def _fold_phone(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").translate(_DASHES).strip()
 
@@ -94,4 +99,60 @@ def clean_photo_links(links, allowed: int) -> list[str]:
                 code="not_https",
                 params={"number": number},
             ) from None
+    return cleaned
+
+
+BANK_TEXT_MAX, HOLDER_MAX = 50, 100
+ACCOUNT_NUMBER_DIGITS = (4, 17)
+# Katakana (full width after NFKC), Latin letters, digits, spaces and the few symbols bank
+# account names use: the Zengin character set, roughly.
+_HOLDER = re.compile(r"^[ァ-ヴー\u3099\u309aA-Za-z0-9 ().,\-/&]+$")
+_BANK_TEXT = re.compile(r"^[^\x00-\x1f\x7f<>]+$")
+
+
+def clean_refund_account(data) -> dict:
+    """Check the bank account a refund goes to; raises ``ValidationError`` by field."""
+    from .models import AccountType
+
+    if not isinstance(data, dict):
+        raise ValidationError({"refund_account": [_("Give the bank account for the refund.")]})
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+
+    def text(field):
+        value = data.get(field)
+        return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
+
+    for field, label_max in (("bank_name", BANK_TEXT_MAX), ("branch", BANK_TEXT_MAX)):
+        value = text(field)
+        invisible = any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
+        if not value:
+            errors[field] = [_("This field is required.")]
+        elif len(value) > label_max or invisible or not _BANK_TEXT.match(value):
+            errors[field] = [_("Use at most %(max)d ordinary characters.") % {"max": label_max}]
+        cleaned[field] = value
+    account_type = text("account_type")
+    if account_type not in AccountType.values:
+        errors["account_type"] = [_("Choose ordinary, current or savings.")]
+    cleaned["account_type"] = account_type
+    number = text("account_number").replace("-", "").replace(" ", "")
+    low, high = ACCOUNT_NUMBER_DIGITS
+    if not re.fullmatch(r"[0-9]+", number) or not low <= len(number) <= high:
+        errors["account_number"] = [
+            _("An account number is %(min)d to %(max)d digits.") % {"min": low, "max": high}
+        ]
+    cleaned["account_number"] = number
+    holder = text("account_holder")
+    if not holder:
+        errors["account_holder"] = [_("This field is required.")]
+    elif len(holder) > HOLDER_MAX or not _HOLDER.match(holder):
+        errors["account_holder"] = [
+            _(
+                "Write the account holder in katakana or Latin letters, as the bank has it (at most %(max)d characters)."
+            )
+            % {"max": HOLDER_MAX}
+        ]
+    cleaned["account_holder"] = holder
+    if errors:
+        raise ValidationError(errors)
     return cleaned

@@ -175,3 +175,125 @@ catalog.register(
         reason="the steps of an order, kept with the order as part of its contract record",
     ),
 )
+
+catalog.register(
+    "orders.Cancellation",
+    context=Context.SERVICE,
+    subject="member",
+    fields=[
+        personal(
+            "reason",
+            Item.ORDER_INFORMATION,
+            purposes=[Purpose.SERVICE_CONTRACT, Purpose.REFUND],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "refund_due_yen",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=[Purpose.REFUND, Purpose.FINANCE_RECORDS],
+            retention=Retention.CONTRACT_RECORD_5Y,
+            full=[Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+    ],
+    not_personal=not_personal(
+        "id",
+        "order",
+        "member",
+        "status_before",
+        "cancelled_at",
+        reason="the cancellation record's links and state: a record of withdrawal kept 5 years",
+    ),
+)
+
+REFUND_PURPOSES = [Purpose.REFUND, Purpose.FINANCE_RECORDS]
+BANK_READERS = dict(full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF], masked=[Role.ACCOUNTING])
+
+catalog.register(
+    "orders.Refund",
+    context=Context.SERVICE,
+    subject="member",
+    fields=[
+        personal(
+            "bank_name",
+            Item.BANK_NAME,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "branch",
+            Item.BANK_NAME,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "account_type",
+            Item.ACCOUNT_NUMBER,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        # Accounting sees the number masked and reveals it, with a reason, to pay the refund.
+        personal(
+            "account_number",
+            Item.ACCOUNT_NUMBER,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            mask=Mask.LAST4,
+            reveal=[Role.ACCOUNTING],
+            **BANK_READERS,
+        ),
+        personal(
+            "account_number_index",
+            Item.ACCOUNT_NUMBER,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ONE_WAY,
+        ),
+        personal(
+            "account_holder",
+            Item.ACCOUNT_HOLDER,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            protection=Protection.ENCRYPTED,
+            full=[Role.ACCOUNTING, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "amount_yen",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            full=[Role.ACCOUNTING, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "paid_amount_yen",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            full=[Role.ACCOUNTING, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+        personal(
+            "paid_on",
+            Item.BILLING_PAYMENT_RECORDS,
+            purposes=REFUND_PURPOSES,
+            retention=Retention.PAYMENT_SUPPLY_RECORD_5Y,
+            full=[Role.ACCOUNTING, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        ),
+    ],
+    not_personal=not_personal(
+        "id",
+        "order",
+        "member",
+        "status",
+        "paid_by",
+        "created_at",
+        reason="the refund record's links, state and bookkeeping; kept with it as a payment record",
+    ),
+)

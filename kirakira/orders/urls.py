@@ -7,5 +7,7 @@ app_name = "orders"
 urlpatterns = [
     path("", views.OrderListView.as_view(), name="list"),
     path("new/<int:service_id>/", views.OrderNewView.as_view(), name="new"),
+    path("statement.csv", views.StatementView.as_view(), name="statement"),
     path("<uuid:order_id>/", views.OrderDetailView.as_view(), name="detail"),
+    path("<uuid:order_id>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
 ]

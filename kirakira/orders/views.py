@@ -1,15 +1,23 @@
+import csv
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
+from kirakira.common import clock
+
 from . import selectors
-from .forms import OrderForm
-from .lifecycle import paid_total
-from .models import OrderStatus, Service
+from .forms import CancelForm, OrderForm
+from .lifecycle import CANCELLABLE, paid_total
+from .models import OrderEvent, OrderStatus, Payment, Refund, Service
 
 
 class OrderNewView(LoginRequiredMixin, View):
@@ -43,18 +51,49 @@ class OrderNewView(LoginRequiredMixin, View):
         return self._render(request, form, status=400)
 
 
+def _render_detail(request, order, *, cancel_form=None, status=200):
+    awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
+    paid = paid_total(order)
+    if cancel_form is None and order.status in CANCELLABLE:
+        cancel_form = CancelForm(refund_due=paid > 0)
+    context = {
+        "order": order,
+        "awaiting_payment": awaiting_payment,
+        "bank": settings.STUDIO_BANK_ACCOUNT if awaiting_payment else None,
+        "events": order.events.all(),
+        "paid_total": paid,
+        "cancel_form": cancel_form,
+    }
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
 class OrderDetailView(LoginRequiredMixin, View):
     def get(self, request, order_id):
+        return _render_detail(request, selectors.order_of(request.user, order_id))
+
+
+class OrderCancelView(LoginRequiredMixin, View):
+    """The member cancels one of their orders (anyone else's is 404)."""
+
+    def post(self, request, order_id):
         order = selectors.order_of(request.user, order_id)
-        awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
-        context = {
-            "order": order,
-            "awaiting_payment": awaiting_payment,
-            "bank": settings.STUDIO_BANK_ACCOUNT if awaiting_payment else None,
-            "events": order.events.all(),
-            "paid_total": paid_total(order),
-        }
-        return render(request, "orders/order_detail.html", context)
+        form = CancelForm(request.POST, refund_due=paid_total(order) > 0)
+        if form.is_valid():
+            cancellation = form.cancel(order, request.user)
+            if cancellation is not None:
+                if cancellation.refund_due_yen:
+                    messages.success(
+                        request,
+                        _(
+                            "Your order has been cancelled. We will transfer the refund of %(amount)s yen to your account."
+                        )
+                        % {"amount": f"{cancellation.refund_due_yen:,}"},
+                    )
+                else:
+                    messages.success(request, _("Your order has been cancelled."))
+                return redirect("orders:detail", order_id=order.pk)
+        order.refresh_from_db()
+        return _render_detail(request, order, cancel_form=form, status=400)
 
 
 class OrderListView(LoginRequiredMixin, ListView):
@@ -64,3 +103,78 @@ class OrderListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         return selectors.orders_of(self.request.user)
+
+
+def _cell(value: str) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class StatementView(LoginRequiredMixin, View):
+    """The member's orders, payments and refunds as CSV (UTF-8 with a BOM, for Excel): a fixed
+    number of queries however many orders."""
+
+    def get(self, request):
+        orders = (
+            selectors.orders_of(request.user)
+            .only("id", "reference", "price_yen", "status", "created_at", "service", "platform")
+            .order_by("created_at", "id")
+            .prefetch_related(
+                Prefetch(
+                    "payments",
+                    queryset=Payment.objects.only(
+                        "id", "order_id", "amount_yen", "received_on", "recorded_at"
+                    ),
+                ),
+                Prefetch(
+                    "refunds",
+                    queryset=Refund.objects.only(
+                        "id", "order_id", "amount_yen", "status", "paid_on", "created_at"
+                    ),
+                ),
+            )
+        )
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [_("Date"), _("Payment reference"), _("Service"), _("Kind"), _("Amount (yen)"), _("Status")]
+        )
+        for order in orders:
+            reference, service = _cell(order.reference), _cell(order.service.name)
+            writer.writerow(
+                [
+                    timezone.localdate(order.created_at).isoformat(),
+                    reference,
+                    service,
+                    OrderEvent.Kind.PLACED.label,
+                    order.price_yen,
+                    order.get_status_display(),
+                ]
+            )
+            for payment in order.payments.all():
+                kind = (
+                    OrderEvent.Kind.PAYMENT_RECORDED
+                    if payment.amount_yen > 0
+                    else OrderEvent.Kind.PAYMENT_REVERSED
+                )
+                writer.writerow(
+                    [payment.received_on.isoformat(), reference, service, kind.label, payment.amount_yen, ""]
+                )
+            for refund in order.refunds.all():
+                day = refund.paid_on or timezone.localdate(refund.created_at)
+                writer.writerow(
+                    [
+                        day.isoformat(),
+                        reference,
+                        service,
+                        _("Refund"),
+                        refund.amount_yen,
+                        refund.get_status_display(),
+                    ]
+                )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        filename = f"kirakira-statement-{timezone.localdate(clock.now()):%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

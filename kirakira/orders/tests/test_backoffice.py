@@ -8,33 +8,14 @@ from django.utils import timezone
 
 from kirakira.common import clock
 from kirakira.common.roles import Role
-from kirakira.common.testing import MemberFactory, StaffFactory
-from kirakira.orders import services
-from kirakira.orders.models import Order, OrderStatus, Payment, Service, SnsPlatform
+from kirakira.common.testing import StaffFactory
+from kirakira.orders.models import Order, OrderStatus, Payment
+from kirakira.orders.testing import place_order
 
 
 @pytest.fixture
 def order(db):
-    service = Service.objects.create(
-        name_ja="写真レタッチ",
-        name_en="Photo retouch",
-        name_ko="사진 보정",
-        description_ja="説明",
-        description_en="d",
-        description_ko="d",
-        price_yen=3000,
-        photo_link_count=1,
-    )
-    service.platforms.set(SnsPlatform.objects.filter(code="instagram"))
-    return services.order_place(
-        member=MemberFactory(),
-        service=service,
-        platform="instagram",
-        sns_account_id="kira.kira",
-        photo_links=["https://photos.example.com/1.jpg"],
-        note="",
-        phone="090-1234-5678",
-    )
+    return place_order()
 
 
 def _record(client, order, amount, received_on=None):

@@ -140,6 +140,9 @@ def _vocabulary_problems(entry, model) -> list[checks.CheckMessage]:
         problems.append(f"unknown mask {entry.mask!r}")
     problems += [f"unknown role {r!r}" for r in sorted(entry.full | entry.masked) if r not in Role.values]
     problems += [f"role {r!r} is both full and masked" for r in sorted(entry.full & entry.masked)]
+    problems += [
+        f"role {r!r} may reveal but does not see it masked" for r in sorted(entry.reveal - entry.masked)
+    ]
     return [
         _error(4, f"{where}: {problem}.", model, "Use the vocabulary in kirakira.privacy.catalog.")
         for problem in problems

@@ -43,6 +43,7 @@ class PersonalField:
     masked: frozenset[str] = frozenset()
     mask: Mask = Mask.HIDDEN
     automatic: bool = False  # collected automatically as the service is used (policy C1)
+    reveal: frozenset[str] = frozenset()  # roles that see it masked but may reveal it, with a reason
     # Filled in when the declaration is registered.
     model_label: str = ""
     context: Context | None = None
@@ -99,6 +100,7 @@ def personal(
     masked: Iterable[str] = (),
     mask: Mask = Mask.HIDDEN,
     automatic: bool = False,
+    reveal: Iterable[str] = (),
 ) -> PersonalField:
     return PersonalField(
         field=field_name,
@@ -110,6 +112,7 @@ def personal(
         masked=frozenset(str(r) for r in masked),
         mask=mask,
         automatic=automatic,
+        reveal=frozenset(str(r) for r in reveal),
     )
 
 
@@ -252,6 +255,7 @@ class Catalog:
                     "masked": sorted(entry.masked),
                     "mask": str(entry.mask),
                     "automatic": entry.automatic,
+                    "reveal": sorted(entry.reveal),
                     "subject": declaration.subject if declaration else None,
                     "third_party": declaration.third_party if declaration else False,
                 }

@@ -70,15 +70,15 @@ def test_policy_page_shows_the_company_and_officer_from_settings(client):
 @pytest.mark.django_db
 def test_changing_a_declaration_changes_the_page(client):
     before = client.get("/en/privacy/policy/").content.decode()
-    assert "Bank name" not in before
+    assert "Consultation and proposal contents" not in before
     declaration: ModelDeclaration = catalog.for_model("usage.UsageRecord")
     saved = declaration.record_items
     try:
-        declaration.record_items = (*saved, Item.BANK_NAME)
+        declaration.record_items = (*saved, Item.CONSULTATION_TEXT)
         after = client.get("/en/privacy/policy/").content.decode()
     finally:
         declaration.record_items = saved
-    assert "Bank name" in after
+    assert "Consultation and proposal contents" in after
 
 
 @pytest.mark.django_db

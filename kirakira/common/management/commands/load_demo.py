@@ -25,5 +25,5 @@ class Command(BaseCommand):
         created = sum(1 for _name, was_created in services if was_created)
         self.stdout.write(f"Demo services: {len(services)} ({created} created now).")
         self.stdout.write(
-            f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed)."
+            f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed, cancelled with and without a refund)."
         )
