@@ -156,3 +156,24 @@ class CancelForm(forms.Form):
         except ValidationError as exc:
             apply_service_errors(self, exc)
             return None
+
+
+class RefundAccountForm(CancelForm):
+    """Where to refund what a member paid beyond the price (the order itself goes on)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, refund_due=True, **kwargs)
+        del self.fields["reason"]
+
+    def request_refund(self, order, member):
+        """The refund, or None with the service's errors on the form."""
+        data = self.cleaned_data
+        try:
+            return lifecycle.overpayment_refund_request(
+                order_id=order.pk,
+                member=member,
+                refund_account={name: data[name] for name in self.REFUND_FIELDS},
+            )
+        except ValidationError as exc:
+            apply_service_errors(self, exc)
+            return None

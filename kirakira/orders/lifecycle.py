@@ -21,7 +21,17 @@ from django.utils.translation import gettext as _
 
 from kirakira.common import clock
 
-from .models import NOTE_MAX, Cancellation, Order, OrderEvent, OrderStatus, Payment, Refund, RefundStatus
+from .models import (
+    NOTE_MAX,
+    Cancellation,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    Refund,
+    RefundKind,
+    RefundStatus,
+)
 from .normalization import clean_refund_account
 from .tasks import enqueue_order_email
 
@@ -52,6 +62,18 @@ def _set_status(order: Order, status: str, kind: str) -> None:
 
 def paid_total(order: Order) -> int:
     return Payment.objects.filter(order=order).aggregate(total=Sum("amount_yen"))["total"] or 0
+
+
+def refunded_total(order: Order) -> int:
+    """Everything already set aside for refund on this order (due or paid)."""
+    return Refund.objects.filter(order=order).aggregate(total=Sum("amount_yen"))["total"] or 0
+
+
+def excess_due(order: Order) -> int:
+    """What the member paid beyond the price and has not yet been set aside for refund."""
+    if order.status == OrderStatus.CANCELLED:
+        return 0
+    return max(paid_total(order) - order.price_yen - refunded_total(order), 0)
 
 
 def _require(actor, permission: str) -> None:
@@ -228,17 +250,24 @@ def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cance
                 % {"status": order.get_status_display()},
                 code="not_cancellable",
             )
-        paid = paid_total(order)
-        account = clean_refund_account(refund_account) if paid > 0 else None
+        # Everything paid comes back, less what an earlier overpayment refund already returns.
+        due = max(paid_total(order) - refunded_total(order), 0)
+        account = clean_refund_account(refund_account) if due > 0 else None
         cancellation = Cancellation.objects.create(
             order=order,
             member_id=order.member_id,
             reason=reason,
             status_before=order.status,
-            refund_due_yen=max(paid, 0),
+            refund_due_yen=due,
         )
         if account is not None:
-            Refund.objects.create(order=order, member_id=order.member_id, amount_yen=paid, **account)
+            Refund.objects.create(
+                order=order,
+                member_id=order.member_id,
+                kind=RefundKind.CANCELLATION,
+                amount_yen=due,
+                **account,
+            )
         _set_status(order, OrderStatus.CANCELLED, OrderEvent.Kind.CANCELLED)
     return cancellation
 
@@ -272,4 +301,23 @@ def refund_mark_paid(*, refund_id, paid_on, amount_yen, actor) -> Refund:
         refund.save(update_fields=["status", "paid_on", "paid_amount_yen", "paid_by"])
         order = _locked(refund.order_id)
         _record_event(order, OrderEvent.Kind.REFUND_PAID)
+    return refund
+
+
+def overpayment_refund_request(*, order_id, member, refund_account) -> Refund:
+    """The member says where to refund what they paid beyond the price."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.member_id != member.pk:
+            raise ValidationError(_("This order does not exist."), code="not_found")
+        due = excess_due(order)
+        if due <= 0:
+            raise ValidationError(
+                _("Nothing paid on this order is waiting to be refunded."), code="nothing_due"
+            )
+        account = clean_refund_account(refund_account)
+        refund = Refund.objects.create(
+            order=order, member_id=order.member_id, kind=RefundKind.OVERPAYMENT, amount_yen=due, **account
+        )
+        _record_event(order, OrderEvent.Kind.REFUND_REQUESTED)
     return refund

@@ -247,6 +247,7 @@ class OrderEvent(models.Model):
         STARTED = "started", _("Work started")
         COMPLETED = "completed", _("Work completed")
         CANCELLED = "cancelled", _("Order cancelled")
+        REFUND_REQUESTED = "refund_requested", _("Refund account received")
         REFUND_PAID = "refund_paid", _("Refund paid")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
@@ -294,6 +295,11 @@ class Cancellation(models.Model):
         return f"{self.order} ({self.cancelled_at:%Y-%m-%d})"
 
 
+class RefundKind(models.TextChoices):
+    CANCELLATION = "cancellation", _("Cancelled order")
+    OVERPAYMENT = "overpayment", _("Paid more than the price")
+
+
 class RefundStatus(models.TextChoices):
     DUE = "due", _("To be paid")
     PAID = "paid", pgettext_lazy("refund status", "Paid")
@@ -308,6 +314,9 @@ class Refund(models.Model):
     )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    kind = models.CharField(
+        _("reason for the refund"), max_length=20, choices=RefundKind.choices, default=RefundKind.CANCELLATION
     )
     amount_yen = models.PositiveIntegerField(_("amount (yen)"))
     bank_name = EncryptedCharField(_("bank name"), max_length=50)

@@ -291,6 +291,7 @@ catalog.register(
         "id",
         "order",
         "member",
+        "kind",
         "status",
         "paid_by",
         "created_at",

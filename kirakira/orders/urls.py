@@ -10,4 +10,5 @@ urlpatterns = [
     path("statement.csv", views.StatementView.as_view(), name="statement"),
     path("<uuid:order_id>/", views.OrderDetailView.as_view(), name="detail"),
     path("<uuid:order_id>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    path("<uuid:order_id>/refund-account/", views.OrderRefundAccountView.as_view(), name="refund_account"),
 ]

@@ -15,8 +15,8 @@ from django.views.generic import ListView
 from kirakira.common import clock
 
 from . import selectors
-from .forms import CancelForm, OrderForm
-from .lifecycle import CANCELLABLE, paid_total
+from .forms import CancelForm, OrderForm, RefundAccountForm
+from .lifecycle import CANCELLABLE, excess_due, paid_total
 from .models import OrderEvent, OrderStatus, Payment, Refund, Service
 
 
@@ -51,11 +51,14 @@ class OrderNewView(LoginRequiredMixin, View):
         return self._render(request, form, status=400)
 
 
-def _render_detail(request, order, *, cancel_form=None, status=200):
+def _render_detail(request, order, *, cancel_form=None, refund_form=None, status=200):
     awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
     paid = paid_total(order)
     if cancel_form is None and order.status in CANCELLABLE:
         cancel_form = CancelForm(refund_due=paid > 0)
+    excess = excess_due(order)
+    if refund_form is None and excess > 0:
+        refund_form = RefundAccountForm()
     context = {
         "order": order,
         "awaiting_payment": awaiting_payment,
@@ -63,6 +66,8 @@ def _render_detail(request, order, *, cancel_form=None, status=200):
         "events": order.events.all(),
         "paid_total": paid,
         "cancel_form": cancel_form,
+        "refund_form": refund_form if excess > 0 else None,
+        "excess": excess,
     }
     return render(request, "orders/order_detail.html", context, status=status)
 
@@ -94,6 +99,24 @@ class OrderCancelView(LoginRequiredMixin, View):
                 return redirect("orders:detail", order_id=order.pk)
         order.refresh_from_db()
         return _render_detail(request, order, cancel_form=form, status=400)
+
+
+class OrderRefundAccountView(LoginRequiredMixin, View):
+    """The member gives the account for refunding an overpayment (anyone else's order is 404)."""
+
+    def post(self, request, order_id):
+        order = selectors.order_of(request.user, order_id)
+        form = RefundAccountForm(request.POST)
+        if form.is_valid():
+            refund = form.request_refund(order, request.user)
+            if refund is not None:
+                messages.success(
+                    request,
+                    _("Thank you. We will transfer %(amount)s yen to your account.")
+                    % {"amount": f"{refund.amount_yen:,}"},
+                )
+                return redirect("orders:detail", order_id=order.pk)
+        return _render_detail(request, order, refund_form=form, status=400)
 
 
 class OrderListView(LoginRequiredMixin, ListView):
