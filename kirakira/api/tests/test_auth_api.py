@@ -12,6 +12,7 @@ from knox.models import AuthToken
 from rest_framework.settings import api_settings
 
 from kirakira.accounts.models import User
+from kirakira.api.testing import error_body as _error_body
 from kirakira.common.ratelimit import ScopedThrottle
 from kirakira.common.testing import PASSWORD, MemberFactory
 
@@ -47,23 +48,6 @@ def _register(client, **overrides):
 
 def _token(client, login_id, password=PASSWORD, **extra):
     return _post(client, TOKEN_URL, {"login_id": login_id, "password": password}, **extra)
-
-
-def _error_body(response, status_code):
-    """Check the one error shape of the API and return the parsed body."""
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"message", "errors"}
-    assert isinstance(body["message"], str)
-    assert body["message"].strip()
-    assert isinstance(body["errors"], dict)
-    for field, messages in body["errors"].items():
-        assert isinstance(field, str)
-        assert isinstance(messages, list)
-        assert messages
-        assert all(isinstance(message, str) and message.strip() for message in messages)
-    return body
 
 
 def _assert_in_language(text, language):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from kirakira.accounts.models import User
+from kirakira.api.testing import error_body as _error_body
 from kirakira.common.testing import MemberFactory, StaffFactory
 
 ME_URL = "/api/v1/me"
@@ -39,22 +40,6 @@ def _auth(token):
 def _patch(client, token, data, **extra):
     body = data if isinstance(data, str) else json.dumps(data)
     return client.patch(ME_URL, body, content_type="application/json", **_auth(token), **extra)
-
-
-def _error_body(response, status_code):
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"message", "errors"}
-    assert isinstance(body["message"], str)
-    assert body["message"].strip()
-    assert isinstance(body["errors"], dict)
-    for field, messages in body["errors"].items():
-        assert isinstance(field, str)
-        assert isinstance(messages, list)
-        assert messages
-        assert all(isinstance(message, str) and message.strip() for message in messages)
-    return body
 
 
 # --- GET /me ------------------------------------------------------------------------------------

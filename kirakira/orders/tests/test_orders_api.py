@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
+from kirakira.api.testing import error_body as _error_body
 from kirakira.common.testing import MemberFactory
 from kirakira.orders import services as order_services
 from kirakira.orders.models import Order, OrderStatus, Service, SnsPlatform
@@ -88,22 +89,6 @@ def _place(member, service, **overrides):
         note=data["note"],
         phone=data["phone"],
     )
-
-
-def _error_body(response, status_code):
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"message", "errors"}
-    assert isinstance(body["message"], str)
-    assert body["message"].strip()
-    assert isinstance(body["errors"], dict)
-    for field, messages in body["errors"].items():
-        assert isinstance(field, str)
-        assert isinstance(messages, list)
-        assert messages
-        assert all(isinstance(message, str) and message.strip() for message in messages)
-    return body
 
 
 # --- GET /services --------------------------------------------------------------------------------
