@@ -85,10 +85,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.login_id
 
     @property
-    def is_member(self) -> bool:
-        return not self.is_staff
-
-    @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
 

@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 
 from kirakira.common.forms import apply_service_errors
 
-from . import lifecycle, services
+from . import lifecycle, selectors, services
 from .models import NOTE_MAX, AccountType
 
 
@@ -54,7 +54,7 @@ class OrderForm(forms.Form):
     def __init__(self, *args, service, **kwargs):
         super().__init__(*args, **kwargs)
         self.service = service
-        platforms = list(services.platforms_of(service))
+        platforms = list(selectors.platforms_of(service))
         field = self.fields["platform"]
         field.choices = [("", "---------"), *((p.code, p.name) for p in platforms)]
         if len(platforms) == 1:

@@ -23,3 +23,8 @@ def order_of(member, order_id) -> Order:
     if order is None:
         raise Http404
     return order
+
+
+def platforms_of(service: Service):
+    """The active platforms a service is for."""
+    return SnsPlatform.objects.filter(services=service, is_active=True)

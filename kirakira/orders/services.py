@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from kirakira.accounts.models import User
 
 from . import normalization
-from .models import NOTE_MAX, Order, OrderEvent, Service, SnsPlatform
+from .models import NOTE_MAX, Order, OrderEvent, Service
 from .tasks import enqueue_order_email
 
 # Crockford's base32 without the letters people confuse (I, L, O, U): read over the phone and
@@ -101,7 +101,3 @@ def order_place(
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PLACED, status=order.status)
     transaction.on_commit(lambda: enqueue_order_email(order, "order_placed"))
     return order
-
-
-def platforms_of(service: Service):
-    return SnsPlatform.objects.filter(services=service, is_active=True)

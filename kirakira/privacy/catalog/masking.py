@@ -6,8 +6,6 @@ their own data in full; that path does not come through here.
 
 from collections.abc import Iterable
 
-from django.utils.translation import gettext as _
-
 from kirakira.privacy.crypto.fields import Destroyed
 
 from .declarations import catalog
@@ -55,7 +53,3 @@ def shown_to(roles: Iterable[str], instance, field_name: str):
         return value
     entry = catalog.field(type(instance), field_name)
     return mask_value(value, entry.mask)
-
-
-def not_shown_label() -> str:
-    return _("(not shown to your role)")
