@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kirakira.usage",
     "kirakira.privacy",
     "kirakira.orders",
+    "kirakira.consultations",
     "kirakira.api",
 ]
 
@@ -280,7 +281,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "kirakira.orders.models.OrderStatus",
+        "ConsultationStatusEnum": "kirakira.consultations.models.Status",
+    },
 }
+
+# --- Cache (rate limits of the consultation form) ---------------------------------------------
+# One process's memory by default; with several server processes set a shared cache, e.g.
+# CACHE_URL=redis://127.0.0.1:6379/1, or each process counts on its own.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kirakira")}
+
+# --- Consultations --------------------------------------------------------------------------
+# A ClamAV daemon's socket ("/run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310"); empty: no scanner,
+# which the policy page and the back office then say.
+CLAMAV_SOCKET = env.str("CLAMAV_SOCKET", default="")
+CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
+# Visitors (not logged in) may open this many consultations per hour, per address and per email.
+CONSULTATION_VISITOR_LIMIT_PER_IP = env.int("CONSULTATION_VISITOR_LIMIT_PER_IP", default=5)
+CONSULTATION_VISITOR_LIMIT_PER_EMAIL = env.int("CONSULTATION_VISITOR_LIMIT_PER_EMAIL", default=3)
+# How long a visitor's confirmation link, and a link to their thread, stay valid.
+CONSULTATION_CONFIRMATION_TIMEOUT = env.int("CONSULTATION_CONFIRMATION_TIMEOUT", default=24 * 60 * 60)
+CONSULTATION_THREAD_LINK_TIMEOUT = env.int("CONSULTATION_THREAD_LINK_TIMEOUT", default=30 * 24 * 60 * 60)
 
 # --- The studio (shown on the privacy policy page) -----------------------------------------
 STUDIO_NAME = env.str("STUDIO_NAME", default="pretostudio")

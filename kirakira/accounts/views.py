@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from kirakira.consultations import selectors as consultation_selectors
 from kirakira.privacy.policy.selectors import last_acknowledged
 
 from . import services
@@ -75,7 +76,11 @@ class MyPageView(LoginRequiredMixin, View):
     template_name = "accounts/mypage.html"
 
     def _render(self, request, form, status=200):
-        context = {"form": form, "policy_acknowledgement": last_acknowledged(request.user)}
+        context = {
+            "form": form,
+            "policy_acknowledgement": last_acknowledged(request.user),
+            "answered_consultations": consultation_selectors.answered_for(request.user)[:10],
+        }
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kirakira.accounts import api as accounts_api
+from kirakira.consultations import api as consultations_api
 from kirakira.orders import api as orders_api
 
 v1 = [
@@ -12,6 +13,17 @@ v1 = [
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:order_id>/cancel", orders_api.OrderCancelApi.as_view(), name="order-cancel"),
+    path("consultations", consultations_api.ConsultationsApi.as_view(), name="consultations"),
+    path(
+        "consultations/<str:consultation_id>",
+        consultations_api.ConsultationDetailApi.as_view(),
+        name="consultation-detail",
+    ),
+    path(
+        "consultations/<str:consultation_id>/messages",
+        consultations_api.ConsultationMessagesApi.as_view(),
+        name="consultation-messages",
+    ),
 ]
 
 urlpatterns = [

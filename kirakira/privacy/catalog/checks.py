@@ -8,6 +8,7 @@ and an "encrypted" declaration must sit on a field that really encrypts.
 
 from django.apps import apps as global_apps
 from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
 
 from kirakira.common.roles import Role
 
@@ -132,8 +133,14 @@ def _vocabulary_problems(entry, model) -> list[checks.CheckMessage]:
     if not entry.purposes:
         problems.append("no purpose")
     problems += [f"unknown purpose {p!r}" for p in entry.purposes if not isinstance(p, Purpose)]
-    if not isinstance(entry.retention, RetentionRule) or entry.retention not in Retention.all():
-        problems.append(f"unknown retention rule {entry.retention!r}")
+    for rule in entry.rules:
+        if not isinstance(rule, RetentionRule) or rule not in Retention.all():
+            problems.append(f"unknown retention rule {rule!r}")
+    if entry.retention_by is not None:
+        try:
+            model._meta.get_field(entry.retention_by[0].split(".")[0])
+        except FieldDoesNotExist:
+            problems.append(f"retention depends on {entry.retention_by[0]!r}, which is not a field")
     if not isinstance(entry.protection, Protection):
         problems.append(f"unknown protection {entry.protection!r}")
     if not isinstance(entry.mask, Mask):

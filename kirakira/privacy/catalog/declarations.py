@@ -44,9 +44,29 @@ class PersonalField:
     mask: Mask = Mask.HIDDEN
     automatic: bool = False  # collected automatically as the service is used (policy C1)
     reveal: frozenset[str] = frozenset()  # roles that see it masked but may reveal it, with a reason
+    # Where the rule depends on the row: (field, ((value, rule), ...)); ``retention`` otherwise.
+    retention_by: tuple[str, tuple[tuple[str, RetentionRule], ...]] | None = None
     # Filled in when the declaration is registered.
     model_label: str = ""
     context: Context | None = None
+
+    @property
+    def rules(self) -> tuple[RetentionRule, ...]:
+        """Every retention rule that may apply to this field's values."""
+        if self.retention_by is None:
+            return (self.retention,)
+        extra = [rule for _value, rule in self.retention_by[1] if rule != self.retention]
+        return (self.retention, *dict.fromkeys(extra))
+
+    def rule_for(self, instance) -> RetentionRule:
+        """The retention rule of this field's value in one row."""
+        if self.retention_by is None:
+            return self.retention
+        path, rules = self.retention_by
+        value = instance
+        for attribute in path.split("."):  # "consultation.category" follows a relation
+            value = getattr(value, attribute)
+        return dict(rules).get(str(value), self.retention)
 
     def visibility(self, role: str) -> str:
         """``"full"``, ``"masked"`` or ``"none"`` for a staff role."""
@@ -101,7 +121,11 @@ def personal(
     mask: Mask = Mask.HIDDEN,
     automatic: bool = False,
     reveal: Iterable[str] = (),
+    retention_by: tuple[str, dict[str, RetentionRule]] | None = None,
 ) -> PersonalField:
+    """``retention_by=("category", {"complaint": Retention.COMPLAINT_RECORD_5Y})`` gives rows
+    whose ``category`` is "complaint" that rule, and every other row ``retention``; the field
+    may be on a related row ("consultation.category")."""
     return PersonalField(
         field=field_name,
         item=item,
@@ -113,6 +137,11 @@ def personal(
         mask=mask,
         automatic=automatic,
         reveal=frozenset(str(r) for r in reveal),
+        retention_by=(
+            None
+            if retention_by is None
+            else (retention_by[0], tuple((str(value), rule) for value, rule in retention_by[1].items()))
+        ),
     )
 
 
@@ -217,7 +246,7 @@ class Catalog:
         return [e for e in self.entries() if e.item == item or item in self.items_of(e)]
 
     def by_rule(self, rule: RetentionRule) -> list[PersonalField]:
-        return [e for e in self.entries() if e.retention == rule]
+        return [e for e in self.entries() if rule in e.rules]
 
     def by_context(self, context: Context) -> list[PersonalField]:
         return [e for e in self.entries() if e.context == context]
@@ -250,6 +279,14 @@ class Catalog:
                     "context": str(entry.context),
                     "purposes": [str(p) for p in entry.purposes],
                     "retention": entry.retention.code,
+                    "retention_by": (
+                        {
+                            "field": entry.retention_by[0],
+                            "rules": {value: rule.code for value, rule in entry.retention_by[1]},
+                        }
+                        if entry.retention_by
+                        else None
+                    ),
                     "protection": str(entry.protection),
                     "full": sorted(entry.full),
                     "masked": sorted(entry.masked),

@@ -129,6 +129,20 @@ class Retention:
         _("Until the purpose of collection and use is met"),
         _("Principle of the privacy policy: disposed of promptly once the purpose is met"),
     )
+    # "Until the purpose is met" made concrete for consultations and proposals: the purpose
+    # (answering) is met when the consultation is closed, but the member may reopen it for 30
+    # days and often asks a follow-up question later, which staff answer better with the
+    # history; one year covers both, then the consultation is disposed of.
+    CONSULTATION_ANSWERED_1Y = RetentionRule(
+        "consultation_answered_1y",
+        _("Consultations and proposals (until the purpose is met)"),
+        _(
+            "Principle of the privacy policy: the purpose is met once the consultation is closed; kept one "
+            "more year for a reopened or follow-up consultation, then disposed of"
+        ),
+        years=1,
+        starts=_("from the date the consultation is closed"),
+    )
     WITHDRAWN_MEMBER_5Y = RetentionRule(
         "withdrawn_member_5y",
         _("Withdrawn member's information"),

@@ -363,6 +363,28 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):
         return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 
+class PlainBytes(bytes):
+    """Binary plaintext of an ``EncryptedBinaryField``. Its own type, because a plain ``bytes``
+    in an instance means "loaded from the database, still sealed"."""
+
+    __slots__ = ()
+
+
+class EncryptedBinaryField(EncryptedMixin, models.BinaryField):
+    """Binary content (uploaded files) encrypted as one value. Assign ``PlainBytes(data)``."""
+
+    description = "Binary data encrypted with the data subject's key"
+    plain_text = False
+
+    def encode_plain(self, value) -> bytes:
+        if value.__class__ is not PlainBytes:
+            raise TypeError(f"{self.model._meta.label}.{self.name}: assign PlainBytes(data).")
+        return bytes(value)
+
+    def decode_plain(self, raw: bytes):
+        return PlainBytes(raw)
+
+
 class BlindIndexField(models.CharField):
     """A keyed HMAC of another field's plaintext, for equality lookups and uniqueness.
 

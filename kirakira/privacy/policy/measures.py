@@ -23,6 +23,16 @@ SOFTWARE_TECHNICAL = {
     "lockout": _("Logins are blocked for 15 minutes after 5 failed attempts, to stop password guessing."),
 }
 
+# Said as it is: scanned only when a virus scanner (ClamAV) is configured.
+UPLOADS_SCANNED = _(
+    "Files attached to consultations are checked by their content for type and size, scanned for viruses "
+    "before they are stored, and stored encrypted."
+)
+UPLOADS_NOT_SCANNED = _(
+    "Files attached to consultations are checked by their content for type and size and stored encrypted; "
+    "they are not scanned for viruses."
+)
+
 SOFTWARE_ADMINISTRATIVE = {
     "least_privilege": _(
         "Access to personal information is limited by staff role to what each job needs; other information is "
@@ -59,6 +69,7 @@ def measures(encrypted_items: list[str]) -> dict[str, list[str]]:
             str(SOFTWARE_TECHNICAL["field_encryption"])
             % {"items": pgettext("list separator", ", ").join(encrypted_items)},
         )
+    technical.append(str(UPLOADS_SCANNED if settings.CLAMAV_SOCKET else UPLOADS_NOT_SCANNED))
     administrative = [str(text) for text in SOFTWARE_ADMINISTRATIVE.values()]
     for code in settings.PRIVACY_SECURITY_MEASURES:
         if code in OPERATIONAL:

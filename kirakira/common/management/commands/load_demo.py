@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kirakira.accounts.demo import load_demo_accounts
+from kirakira.consultations.demo import load_demo_consultations
 from kirakira.orders.demo import load_demo_orders, load_demo_services
 
 DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
@@ -27,3 +28,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed, cancelled with and without a refund)."
         )
+        self.stdout.write(f"Demo consultations created now: {load_demo_consultations()}.")

@@ -1,0 +1,207 @@
+"""The back office's consultations: each role sees only the categories routed to it
+(``routing.py``), every personal field as the catalog allows, the thread with internal notes,
+a reply form, and the privacy officer's desk."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.common import clock
+from kirakira.common.forms import apply_service_errors
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+
+from . import scanner, selectors, services
+from .forms import MultipleFileField, _files_help
+from .models import BODY_MAX, Consultation, Status
+from .routing import OFFICER_DESK_CATEGORIES, categories_for
+from .views import download
+
+
+class StaffMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "maxlength": BODY_MAX}),
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+    internal = forms.BooleanField(
+        label=_("Internal note (never shown to the member or visitor, no email)"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _files_help()
+
+
+class RoutedFilter(admin.SimpleListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        labels = dict(Consultation._meta.get_field("category").choices)
+        return [(c, labels[c]) for c in categories_for(request.user)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(category=self.value()) if self.value() else queryset
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+    list_display = ("reference", "category", "status", "opened_by", "age", "updated_at")
+    list_filter = (RoutedFilter, "status")
+    search_fields = ("reference",)
+    ordering = ("-updated_at",)
+    change_form_template = "admin/consultations/consultation/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("reference", "category", "status", "order", "created_at", "closed_at")}),
+        (_("Consultation"), {"fields": ("subject", "visitor_name", "visitor_email", "callback_phone")}),
+    )
+    readonly_fields = (
+        "reference",
+        "category",
+        "status",
+        "order",
+        "created_at",
+        "closed_at",
+        "subject",
+        "visitor_name",
+        "visitor_email",
+        "callback_phone",
+    )
+
+    def get_queryset(self, request):
+        return selectors.for_staff(request.user).select_related("member", "order")
+
+    @admin.display(description=_("opened by"))
+    def opened_by(self, obj):
+        return _("member") if obj.member_id else _("visitor")
+
+    @admin.display(description=_("age (days)"))
+    def age(self, obj):
+        return (clock.now() - obj.created_at).days
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_reply_permission(self, request):
+        return request.user.has_perm("consultations.reply_consultation")
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("desk/", self.admin_site.admin_view(self.desk_view), name="{}_{}_desk".format(*info)),
+            path(
+                "<uuid:object_id>/files/<uuid:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="{}_{}_attachment".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name, *args):
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "scanner_configured": scanner.is_configured(),
+            "desk_url": self._url("desk")
+            if set(categories_for(request.user)) & set(OFFICER_DESK_CATEGORIES)
+            else None,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        consultation = self.get_object(request, object_id)  # routed: None if not this user's to see
+        if consultation is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        form = StaffMessageForm()
+        if request.method == "POST":
+            if not self.has_reply_permission(request):
+                raise PermissionDenied
+            response = self._act(request, consultation)
+            if response is not None and not isinstance(response, StaffMessageForm):
+                return response
+            form = response
+        thread = list(selectors.thread(consultation, internal=True))
+        for message in thread:
+            for file in message.attachments.all():
+                file.download_url = self._url("attachment", consultation.pk, file.pk)
+        context = {
+            **(extra_context or {}),
+            "thread": thread,
+            "reply_form": form if self.has_reply_permission(request) else None,
+            "can_reply": consultation.status != Status.CLOSED,
+            "can_close": consultation.status in (Status.OPEN, Status.ANSWERED),
+            "scanner_configured": scanner.is_configured(),
+        }
+        request.method = "GET"  # the model form below is read-only; never process the POST as it
+        return super().change_view(request, object_id, form_url, context)
+
+    def _act(self, request, consultation):
+        change_url = self._url("change", consultation.pk)
+        if request.POST.get("action") == "close":
+            try:
+                services.consultation_close(consultation_id=consultation.pk, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            else:
+                self.message_user(request, _("The consultation is closed."), messages.SUCCESS)
+            return redirect(change_url)
+        form = StaffMessageForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.staff_reply(
+                    consultation_id=consultation.pk,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    files=form.cleaned_data["attachments"],
+                    internal=form.cleaned_data["internal"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+                return form
+            note = form.cleaned_data["internal"]
+            self.message_user(
+                request,
+                _("The internal note is saved.") if note else _("The reply is sent."),
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        return form
+
+    def attachment_view(self, request, object_id, attachment_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return download(selectors.attachment_for_staff(request.user, object_id, attachment_id))
+
+    def desk_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = clock.now()
+        rows = [
+            {"consultation": c, "age_days": (now - c.created_at).days, "url": self._url("change", c.pk)}
+            for c in selectors.officer_desk(request.user)
+        ]
+        return TemplateResponse(
+            request,
+            "admin/consultations/consultation/desk.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Privacy officer's desk"),
+                "rows": rows,
+            },
+        )

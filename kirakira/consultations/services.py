@@ -1,0 +1,397 @@
+"""Writes on consultations: opening one (member or visitor), the thread, and its states.
+
+Pages and the API call these; every change of state takes a row lock on the consultation, so
+a member's reopen and a staff member's reply cannot interleave.
+"""
+
+import hashlib
+import hmac
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kirakira.common import clock
+from kirakira.orders.normalization import clean_phone
+from kirakira.privacy.crypto.fields import PlainBytes
+
+from . import attachments as attachment_checks
+from . import tasks
+from .models import BODY_MAX, SUBJECT_MAX, Attachment, AuthorKind, Category, Consultation, Message, Status
+from .routing import may_see
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+
+
+def _text(value, *, required_message, too_long_message, maximum) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(_("This must be text."), code="invalid")
+    # Browsers send line breaks as CRLF; count each as one character, as the writer sees it.
+    value = value.replace("\r\n", "\n").strip()
+    if not value:
+        raise ValidationError(required_message, code="required")
+    if len(value) > maximum:
+        raise ValidationError(too_long_message % {"max": maximum}, code="max_length")
+    return value
+
+
+def clean_subject(value) -> str:
+    return _text(
+        value,
+        required_message=_("Enter a subject."),
+        too_long_message=_("The subject is at most %(max)d characters long."),
+        maximum=SUBJECT_MAX,
+    )
+
+
+def clean_body(value) -> str:
+    return _text(
+        value,
+        required_message=_("Write your message."),
+        too_long_message=_("A message is at most %(max)d characters long."),
+        maximum=BODY_MAX,
+    )
+
+
+def _collect(errors: dict, field: str, clean, *args):
+    try:
+        return clean(*args)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None
+
+
+def _clean_category(value) -> str:
+    if value not in Category.values:
+        raise ValidationError(_("Choose a category."), code="invalid_choice")
+    return value
+
+
+def _clean_phone(value) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(_("This must be text."), code="invalid")
+    return clean_phone(value)
+
+
+def _clean_order(member, order):
+    """``order`` is an Order, its ID, or None; only one of the member's own orders is allowed."""
+    from kirakira.orders.models import Order
+
+    if order in (None, ""):
+        return None
+    order_id = order.pk if isinstance(order, Order) else order
+    try:
+        order_id = uuid.UUID(str(order_id))
+    except ValueError:
+        order_id = None
+    found = Order.objects.filter(pk=order_id, member=member).first() if member and order_id else None
+    if found is None:
+        raise ValidationError(_("Choose one of your own orders."), code="invalid_choice")
+    return found
+
+
+# --- visitor rate limits ----------------------------------------------------------------------
+def _limit_key(kind: str, value: str) -> str:
+    # A keyed hash: the cache never holds an address or an email address in the clear.
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
+    return f"consultation-limit:{kind}:{digest[:32]}"
+
+
+def _over_limit(kind: str, value: str, limit: int) -> bool:
+    """Count one more attempt in the current hour; True if that exceeds ``limit``."""
+    window = int(clock.now().timestamp() // 3600)
+    key = f"{_limit_key(kind, value)}:{window}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > limit
+
+
+def check_visitor_limits(*, ip: str | None, email: str) -> None:
+    """Raise ``ValidationError(code="rate_limited")`` when this address or email has opened too
+    many consultations in the last hour. Counts the attempt."""
+    limited = False
+    if ip:
+        limited |= _over_limit("ip", ip, settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
+    if email:
+        limited |= _over_limit("email", email.strip().lower(), settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL)
+    if limited:
+        raise ValidationError(
+            _("Too many consultations were sent from here. Please try again in an hour, or log in."),
+            code="rate_limited",
+        )
+
+
+# --- opening --------------------------------------------------------------------------------
+def _add_message(consultation, *, author_kind, author, body, files=(), is_internal=False) -> Message:
+    message = Message.objects.create(
+        consultation=consultation,
+        data_subject_id=consultation.data_subject_id,
+        author_kind=author_kind,
+        author=author,
+        body=body,
+        is_internal=is_internal,
+    )
+    for file in files:
+        Attachment.objects.create(
+            message=message,
+            data_subject_id=consultation.data_subject_id,
+            filename=file.filename,
+            content_type=file.content_type,
+            size=len(file.data),
+            content=PlainBytes(file.data),
+            scan=file.scan,
+        )
+    return message
+
+
+def consultation_open(
+    *,
+    member=None,
+    visitor_name: str = "",
+    visitor_email: str = "",
+    category,
+    subject,
+    body,
+    order=None,
+    callback_phone="",
+    files=(),
+    language: str = "ja",
+    ip: str | None = None,
+) -> Consultation:
+    """Open a consultation. A member's is open at once; a visitor's waits until they confirm
+    their email address by the link mailed to them (staff do not see it before).
+
+    Raises ``ValidationError`` with field errors (``attachments`` for files); on any error
+    nothing is stored.
+    """
+    errors: dict[str, list[str]] = {}
+    if member is None:
+        visitor_name = _collect(errors, "name", _clean_name, visitor_name)
+        visitor_email = _collect(errors, "email", _clean_email, visitor_email)
+    category = _collect(errors, "category", _clean_category, category)
+    subject = _collect(errors, "subject", clean_subject, subject)
+    body = _collect(errors, "body", clean_body, body)
+    order = _collect(errors, "order", _clean_order, member, order) if member or order else None
+    callback_phone = _collect(errors, "callback_phone", _clean_phone, callback_phone)
+    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
+    if errors:
+        raise ValidationError(errors)
+    if member is None:
+        check_visitor_limits(ip=ip, email=visitor_email)
+
+    now = clock.now()
+    with transaction.atomic():
+        consultation = Consultation.objects.create(
+            data_subject_id=member.pk if member else uuid.uuid4(),
+            member=member,
+            visitor_name=visitor_name or "",
+            visitor_email=visitor_email or "",
+            language=(language or "ja")[:8],
+            category=category,
+            subject=subject,
+            order=order,
+            callback_phone=callback_phone,
+            status=Status.OPEN if member else Status.AWAITING_CONFIRMATION,
+            created_at=now,
+            updated_at=now,
+        )
+        _add_message(
+            consultation,
+            author_kind=AuthorKind.MEMBER if member else AuthorKind.VISITOR,
+            author=member,
+            body=body,
+            files=checked,
+        )
+        if member is None:
+            transaction.on_commit(lambda: tasks.enqueue_email(consultation, "confirm_visitor"))
+    return consultation
+
+
+def _clean_name(value) -> str:
+    return _text(
+        value,
+        required_message=_("Enter your name."),
+        too_long_message=_("The name is at most %(max)d characters long."),
+        maximum=NAME_MAX,
+    )
+
+
+def _clean_email(value) -> str:
+    from django.core.validators import validate_email
+
+    if not isinstance(value, str):
+        raise ValidationError(_("This must be text."), code="invalid")
+    value = value.strip()
+    if not value:
+        raise ValidationError(_("Enter your email address."), code="required")
+    if len(value) > EMAIL_MAX:
+        raise ValidationError(_("Enter a valid email address."), code="invalid")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid email address."), code="invalid") from None
+    local, _at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def visitor_confirm(consultation_id) -> Consultation:
+    """Confirm a visitor's email address: the consultation opens for staff. A link used
+    before raises ``ValidationError(code="used")``."""
+    with transaction.atomic():
+        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        if consultation is None or consultation.member_id is not None:
+            raise ValidationError(_("This link is not valid."), code="invalid")
+        if consultation.status != Status.AWAITING_CONFIRMATION:
+            raise ValidationError(
+                _("This link has already been used. Your consultation was received."), code="used"
+            )
+        now = clock.now()
+        consultation.status = Status.OPEN
+        consultation.confirmed_at = now
+        consultation.updated_at = now
+        consultation.save(update_fields=["status", "confirmed_at", "updated_at"])
+        transaction.on_commit(lambda: tasks.enqueue_email(consultation, "visitor_received"))
+    return consultation
+
+
+# --- the thread --------------------------------------------------------------------------------
+def _locked(consultation_id) -> Consultation:
+    consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+    if consultation is None:
+        raise ValidationError(_("This consultation no longer exists."), code="not_found")
+    return consultation
+
+
+def requester_reply(*, consultation_id, body, files=(), member=None) -> Message:
+    """A message from the member (``member``) or the visitor who opened the consultation.
+    A closed consultation must be reopened first."""
+    errors: dict[str, list[str]] = {}
+    body = _collect(errors, "body", clean_body, body)
+    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consultation = _locked(consultation_id)
+        if consultation.member_id != (member.pk if member else None):
+            raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        if consultation.status == Status.CLOSED:
+            raise ValidationError(_("This consultation is closed. Reopen it to write again."), code="closed")
+        if consultation.status == Status.AWAITING_CONFIRMATION:
+            raise ValidationError(_("Confirm your email address first."), code="unconfirmed")
+        message = _add_message(
+            consultation,
+            author_kind=AuthorKind.MEMBER if member else AuthorKind.VISITOR,
+            author=member,
+            body=body,
+            files=checked,
+        )
+        consultation.status = Status.OPEN
+        consultation.updated_at = message.created_at
+        consultation.save(update_fields=["status", "updated_at"])
+    return message
+
+
+def staff_reply(*, consultation_id, actor, body, files=(), internal: bool = False) -> Message:
+    """A staff reply (emailed to the member or visitor; the consultation becomes "answered")
+    or an internal note (never shown to them; the state is unchanged)."""
+    if not actor.has_perm("consultations.reply_consultation"):
+        raise ValidationError(_("You may not reply to consultations."), code="forbidden")
+    errors: dict[str, list[str]] = {}
+    body = _collect(errors, "body", clean_body, body)
+    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consultation = _locked(consultation_id)
+        if not may_see(actor, consultation) or consultation.status == Status.AWAITING_CONFIRMATION:
+            raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        if consultation.status == Status.CLOSED and not internal:
+            raise ValidationError(_("This consultation is closed."), code="closed")
+        message = _add_message(
+            consultation,
+            author_kind=AuthorKind.STAFF,
+            author=actor,
+            body=body,
+            files=checked,
+            is_internal=internal,
+        )
+        if not internal:
+            consultation.status = Status.ANSWERED
+            consultation.updated_at = message.created_at
+            consultation.save(update_fields=["status", "updated_at"])
+            transaction.on_commit(lambda: tasks.enqueue_email(consultation, f"reply:{message.pk}"))
+    return message
+
+
+def consultation_close(*, consultation_id, member=None, actor=None) -> Consultation:
+    """Close a consultation: by its member (or visitor, with neither given) or by staff who
+    handle it. Its retention period starts now."""
+    with transaction.atomic():
+        consultation = _locked(consultation_id)
+        if actor is not None:
+            if not may_see(actor, consultation) or not actor.has_perm("consultations.reply_consultation"):
+                raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        elif consultation.member_id != (member.pk if member else None):
+            raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        if consultation.status not in (Status.OPEN, Status.ANSWERED):
+            raise ValidationError(_("This consultation cannot be closed now."), code="state")
+        now = clock.now()
+        consultation.status = Status.CLOSED
+        consultation.closed_at = now
+        consultation.updated_at = now
+        consultation.save(update_fields=["status", "closed_at", "updated_at"])
+    return consultation
+
+
+def consultation_reopen(*, consultation_id, member=None) -> Consultation:
+    """The member (or visitor) reopens a closed consultation within 30 days of its closing."""
+    with transaction.atomic():
+        consultation = _locked(consultation_id)
+        if consultation.member_id != (member.pk if member else None):
+            raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        if consultation.status != Status.CLOSED:
+            raise ValidationError(_("This consultation is not closed."), code="state")
+        if not consultation.can_reopen():
+            raise ValidationError(
+                _("A consultation can be reopened only within 30 days of closing. Please open a new one."),
+                code="too_late",
+            )
+        consultation.status = Status.OPEN
+        consultation.closed_at = None
+        consultation.updated_at = clock.now()
+        consultation.save(update_fields=["status", "closed_at", "updated_at"])
+    return consultation
+
+
+def purge_unconfirmed(*, now=None) -> int:
+    """Delete visitors' consultations whose confirmation link has expired unused, and destroy
+    their data keys: nobody confirmed they wrote them, so nothing of them is kept. Returns how
+    many were deleted."""
+    from datetime import timedelta
+
+    from kirakira.privacy.crypto import datakeys
+
+    cutoff = (now or clock.now()) - timedelta(seconds=settings.CONSULTATION_CONFIRMATION_TIMEOUT)
+    stale = Consultation.objects.filter(
+        status=Status.AWAITING_CONFIRMATION, member__isnull=True, created_at__lt=cutoff
+    )
+    count = 0
+    for consultation_id, subject_id in stale.values_list("pk", "data_subject_id"):
+        with transaction.atomic():
+            deleted, _rows = Consultation.objects.filter(
+                pk=consultation_id, status=Status.AWAITING_CONFIRMATION
+            ).delete()
+            if deleted:
+                datakeys.shred(subject_id)
+                count += 1
+    return count
