@@ -1,7 +1,7 @@
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 
-from .models import Attachment, Consultation, Message, Status
+from .models import Attachment, Consultation, Status
 from .routing import OFFICER_DESK_CATEGORIES, categories_for
 
 _ATTACHMENTS = Prefetch("attachments", queryset=Attachment.objects.defer("content"))
@@ -52,11 +52,6 @@ def officer_desk(user):
     )
 
 
-def attachment_for_member(member, consultation_id, attachment_id) -> Attachment:
-    consultation = consultation_of(member, consultation_id)
-    return _attachment(consultation, attachment_id)
-
-
 def attachment_for_staff(user, consultation_id, attachment_id) -> Attachment:
     consultation = for_staff(user).filter(pk=consultation_id).first()
     if consultation is None:
@@ -76,7 +71,3 @@ def _attachment(consultation, attachment_id, *, internal: bool = False) -> Attac
     if attachment is None:
         raise Http404
     return attachment
-
-
-def messages_of(consultation):
-    return Message.objects.filter(consultation=consultation)
