@@ -37,6 +37,11 @@ class StaffMessageForm(forms.Form):
         self.fields["attachments"].help_text = _files_help()
 
 
+def _field_name(field) -> str:
+    # A masked field is shown through a callable named "masked_<field>" (catalog admin mixin).
+    return field.__name__.removeprefix("masked_") if callable(field) else field
+
+
 class RoutedFilter(admin.SimpleListFilter):
     title = _("category")
     parameter_name = "category"
@@ -49,21 +54,34 @@ class RoutedFilter(admin.SimpleListFilter):
         return queryset.filter(category=self.value()) if self.value() else queryset
 
 
+class StatusFilter(admin.SimpleListFilter):
+    # Staff never see consultations awaiting a visitor's confirmation, so that state is not offered.
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s.value, s.label) for s in (Status.OPEN, Status.ANSWERED, Status.CLOSED)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(Consultation)
 class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "category", "status", "opened_by", "age", "updated_at")
-    list_filter = (RoutedFilter, "status")
+    list_filter = (RoutedFilter, StatusFilter)
     search_fields = ("reference",)
     ordering = ("-updated_at",)
     change_form_template = "admin/consultations/consultation/change_form.html"
     fieldsets = (
-        (None, {"fields": ("reference", "category", "status", "order", "created_at", "closed_at")}),
+        (None, {"fields": ("reference", "category", "status", "member", "order", "created_at", "closed_at")}),
         (_("Consultation"), {"fields": ("subject", "visitor_name", "visitor_email", "callback_phone")}),
     )
     readonly_fields = (
         "reference",
         "category",
         "status",
+        "member",
         "order",
         "created_at",
         "closed_at",
@@ -72,6 +90,17 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
         "visitor_email",
         "callback_phone",
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        # A member's consultation has no visitor fields; a visitor's has no member.
+        hidden = {"visitor_name", "visitor_email"} if obj.member_id else {"member"}
+        return [
+            (title, {**options, "fields": [f for f in options["fields"] if _field_name(f) not in hidden]})
+            for title, options in fieldsets
+        ]
 
     def get_queryset(self, request):
         return selectors.for_staff(request.user).select_related("member", "order")
