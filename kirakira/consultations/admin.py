@@ -17,7 +17,7 @@ from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 from . import scanner, selectors, services
 from .forms import MultipleFileField, _files_help
 from .models import BODY_MAX, Consultation, Status
-from .routing import OFFICER_DESK_CATEGORIES, categories_for
+from .routing import categories_for, may_use_desk
 from .views import download
 
 
@@ -146,9 +146,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "scanner_configured": scanner.is_configured(),
-            "desk_url": self._url("desk")
-            if set(categories_for(request.user)) & set(OFFICER_DESK_CATEGORIES)
-            else None,
+            "desk_url": self._url("desk") if may_use_desk(request.user) else None,
         }
         return super().changelist_view(request, extra_context)
 
@@ -217,7 +215,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
         return download(selectors.attachment_for_staff(request.user, object_id, attachment_id))
 
     def desk_view(self, request):
-        if not self.has_view_permission(request):
+        if not self.has_view_permission(request) or not may_use_desk(request.user):
             raise PermissionDenied
         now = clock.now()
         rows = [

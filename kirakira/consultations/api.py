@@ -88,7 +88,12 @@ class ConsultationsApi(APIView):
         )
         callback_phone = StrictCharField(required=False, allow_blank=True, max_length=60)
 
-    @extend_schema(responses={200: ConsultationOutput(many=True)})
+    @extend_schema(
+        responses={
+            200: ConsultationOutput(many=True),
+            401: OpenApiResponse(ErrorOutput, description="No valid token."),
+        }
+    )
     def get(self, request):
         """The caller's consultations, most recently active first."""
         return Response(ConsultationOutput(selectors.consultations_of(request.user), many=True).data)

@@ -18,11 +18,15 @@ def _recipient_and_language(consultation) -> tuple[str, str]:
 
 
 def _thread_url(consultation) -> str:
-    if consultation.member_id:
-        return settings.SITE_URL + reverse("consultations:detail", args=[consultation.pk])
-    return settings.SITE_URL + reverse(
-        "consultations:visitor_thread", args=[tokens.thread_token(consultation)]
-    )
+    # In the recipient's language, not in that of whoever's request sent the email (a member
+    # of staff replying under /en/ must not send a Japanese member an /en/ link).
+    _to, language = _recipient_and_language(consultation)
+    with translation.override(language):
+        if consultation.member_id:
+            return settings.SITE_URL + reverse("consultations:detail", args=[consultation.pk])
+        return settings.SITE_URL + reverse(
+            "consultations:visitor_thread", args=[tokens.thread_token(consultation)]
+        )
 
 
 def _send(consultation, template: str, subject: str, **context) -> None:
@@ -36,11 +40,11 @@ def _send(consultation, template: str, subject: str, **context) -> None:
 
 
 def send_confirm_visitor(consultation) -> None:
-    url = settings.SITE_URL + reverse(
-        "consultations:visitor_confirm", args=[tokens.confirmation_token(consultation)]
-    )
     hours = settings.CONSULTATION_CONFIRMATION_TIMEOUT // 3600
     with translation.override(consultation.language):
+        url = settings.SITE_URL + reverse(
+            "consultations:visitor_confirm", args=[tokens.confirmation_token(consultation)]
+        )
         subject = _("Kirakira SNS: please confirm your email address (%(reference)s)")
     _send(consultation, "confirm_visitor", subject, url=url, hours=hours)
 

@@ -19,6 +19,11 @@ ROUTES: dict[str, frozenset[str]] = {
 OFFICER_DESK_CATEGORIES = (Category.PERSONAL_INFORMATION, Category.COMPLAINT)
 
 
+def may_use_desk(user) -> bool:
+    """The officer's desk is the privacy roles' (each still sees only what is routed to it)."""
+    return bool(roles_of(user) & {Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF})
+
+
 def categories_for(user) -> list[str]:
     """The categories of consultation this staff user may see, in the order of ``Category``."""
     roles = roles_of(user)

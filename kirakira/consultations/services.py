@@ -61,7 +61,8 @@ def _collect(errors: dict, field: str, clean, *args):
     try:
         return clean(*args)
     except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
+        # Keep the ValidationErrors themselves, so their codes ("too_large", ...) survive.
+        errors.setdefault(field, []).extend(getattr(exc, "error_list", exc.messages))
         return None
 
 

@@ -114,6 +114,7 @@ def _thread_context(consultation, form=None) -> dict:
         "can_write": consultation.status in (Status.OPEN, Status.ANSWERED),
         "can_reopen": consultation.can_reopen(),
         "officer": officer_contact(),
+        "scanner_configured": scanner.is_configured(),
     }
 
 
