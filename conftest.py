@@ -24,3 +24,14 @@ def _migration_data_in_transactional_tests(request):
         from kirakira.common.testing import restore_migration_data
 
         restore_migration_data()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request under /en/ leaves English active in
+    the thread, which would change what a later test's reverse() and gettext return."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

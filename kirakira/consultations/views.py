@@ -119,52 +119,50 @@ def _thread_context(consultation, form=None) -> dict:
 
 
 class _ThreadActions:
-    """Reply, close and reopen, for a member or (with ``member`` None) a visitor."""
+    """Reply, close and reopen, for a member or (with ``member`` None) a visitor. Each returns
+    a response to show instead of the redirect back to the thread, or None."""
 
     template_name = "consultations/consultation_detail.html"
 
     def act(self, request, consultation, member, extra):
-        action = request.POST.get("action", "reply")
+        action = {"close": self._close, "reopen": self._reopen}.get(request.POST.get("action"), self._reply)
         try:
-            if action == "close":
-                services.consultation_close(consultation_id=consultation.pk, member=member)
-                messages.success(request, _("The consultation is closed. You can reopen it within 30 days."))
-            elif action == "reopen":
-                services.consultation_reopen(consultation_id=consultation.pk, member=member)
-                messages.success(request, _("The consultation is open again."))
-            else:
-                form = MessageForm(request.POST, request.FILES)
-                if not form.is_valid():  # pragma: no cover - every field is optional
-                    raise ValidationError(form.errors)
-                try:
-                    services.requester_reply(
-                        consultation_id=consultation.pk,
-                        body=form.cleaned_data["body"],
-                        files=form.cleaned_data["attachments"],
-                        member=member,
-                    )
-                except ValidationError as exc:
-                    if getattr(exc, "code", None) == "not_found":
-                        raise Http404 from None
-                    if hasattr(exc, "error_dict"):
-                        apply_service_errors(form, exc)
-                    else:
-                        # A state error ("closed"): the form is not shown on a closed
-                        # consultation, so say it above the page.
-                        messages.error(request, " ".join(exc.messages))
-                    consultation.refresh_from_db()
-                    return render(
-                        request,
-                        self.template_name,
-                        {**_thread_context(consultation, form), **extra},
-                        status=400,
-                    )
-                messages.success(request, _("Your message has been sent."))
+            return action(request, consultation, member, extra)
         except ValidationError as exc:
             if getattr(exc, "code", None) == "not_found":
                 raise Http404 from None
             messages.error(request, " ".join(exc.messages))
-        return None
+            return None
+
+    def _close(self, request, consultation, member, extra):
+        services.consultation_close(consultation_id=consultation.pk, member=member)
+        messages.success(request, _("The consultation is closed. You can reopen it within 30 days."))
+
+    def _reopen(self, request, consultation, member, extra):
+        services.consultation_reopen(consultation_id=consultation.pk, member=member)
+        messages.success(request, _("The consultation is open again."))
+
+    def _reply(self, request, consultation, member, extra):
+        form = MessageForm(request.POST, request.FILES)
+        form.is_valid()  # every field is optional; the service checks the values
+        try:
+            services.requester_reply(
+                consultation_id=consultation.pk,
+                body=form.cleaned_data.get("body", ""),
+                files=form.cleaned_data.get("attachments", []),
+                member=member,
+            )
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            if hasattr(exc, "error_dict"):
+                apply_service_errors(form, exc)
+            else:  # a state error ("closed"): said above the page, as the form is not shown then
+                messages.error(request, " ".join(exc.messages))
+            consultation.refresh_from_db()
+            context = {**_thread_context(consultation, form), **extra}
+            return render(request, self.template_name, context, status=400)
+        messages.success(request, _("Your message has been sent."))
 
 
 class ConsultationDetailView(LoginRequiredMixin, _ThreadActions, View):
