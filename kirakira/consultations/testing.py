@@ -45,3 +45,24 @@ def open_for_visitor(**overrides):
     }
     data.update(overrides)
     return services.consultation_open(**data)
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def said(language: str, msgid: str, **params) -> str:
+    """``msgid`` as a page in ``language`` shows it (HTML-escaped); for Japanese, fails when
+    the catalogs do not translate it (the page would show English)."""
+    import html
+
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from kirakira.accounts.tests.helpers import ja
+
+    if language == "ja":
+        return html.escape(ja(msgid, **params))
+    with translation.override(language):
+        text = gettext(msgid)
+    return html.escape(text % params if params else text)

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 import yaml
-from django.core.cache import cache
 
 from kirakira.api.testing import error_body
 from kirakira.common.roles import Role
@@ -27,13 +26,6 @@ def detail_url(consultation_id) -> str:
 
 def messages_url(consultation_id) -> str:
     return f"{LIST_URL}/{consultation_id}/messages"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()  # login throttling and the visitors' rate limits start afresh
-    yield
-    cache.clear()
 
 
 def token_for(client, member) -> str:

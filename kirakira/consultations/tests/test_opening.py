@@ -12,18 +12,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
-from django.utils import translation
-from django.utils.translation import gettext
 
-from kirakira.accounts.tests.helpers import ja
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.consultations import selectors, services, tokens
 from kirakira.consultations.models import Attachment, AuthorKind, Consultation, Message, Status
-from kirakira.consultations.testing import PNG, open_for_member, open_for_visitor, upload
+from kirakira.consultations.testing import PNG, open_for_member, open_for_visitor, page, said, upload
 from kirakira.orders.testing import place_order
 
 pytestmark = pytest.mark.django_db
@@ -36,28 +32,6 @@ SUBJECT = "納品の時期について"
 BODY = "いつ頃仕上がりますか？\n急ぎではありません。"
 LINK = re.compile(r"http://testserver(/\S+)")
 NOON = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The rate limits count in the cache, which outlives a test's database transaction."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def said(language: str, msgid: str, **params) -> str:
-    """``msgid`` as a page in ``language`` shows it (HTML-escaped); for Japanese, fails when
-    the catalogs do not translate it (the page would show English)."""
-    if language == "ja":
-        return html.escape(ja(msgid, **params))
-    with translation.override(language):
-        text = gettext(msgid)
-    return html.escape(text % params if params else text)
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 def assert_language(response, language: str) -> None:

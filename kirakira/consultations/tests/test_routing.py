@@ -6,7 +6,6 @@ none. Members see only their own."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from knox.models import AuthToken
 
 from kirakira.common import clock
@@ -14,7 +13,7 @@ from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.consultations import selectors, services
 from kirakira.consultations.models import Consultation, Message
-from kirakira.consultations.testing import open_for_member, open_for_visitor, upload
+from kirakira.consultations.testing import open_for_member, open_for_visitor, page, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,19 +35,8 @@ DESK = {"complaint", "personal_information"}
 DESK_ROLES = {Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def staff_for(role):
     return StaffFactory(roles=[] if role == "no role" else [role])
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture

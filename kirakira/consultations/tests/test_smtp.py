@@ -7,7 +7,6 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from kirakira.common.roles import Role
@@ -18,13 +17,6 @@ from kirakira.consultations.models import Consultation, Status
 from kirakira.consultations.testing import open_for_member, open_for_visitor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()  # the visitors' rate limits start afresh
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -6,45 +6,20 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
-from django.utils import translation
-from django.utils.translation import gettext
 from knox.models import AuthToken
 
-from kirakira.accounts.tests.helpers import ja
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.consultations import services, tokens
 from kirakira.consultations.models import AuthorKind, Consultation, Message, Status
-from kirakira.consultations.testing import PNG, open_for_member, open_for_visitor, upload
+from kirakira.consultations.testing import PNG, open_for_member, open_for_visitor, page, said, upload
 
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
 SUBJECT = "納品の時期について"
 NOTE = "社内メモ：この会員は以前にも返金を求めた"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def said(language: str, msgid: str, **params) -> str:
-    """``msgid`` as a page in ``language`` shows it (HTML-escaped); for Japanese, fails when
-    the catalogs do not translate it (the page would show English)."""
-    if language == "ja":
-        return html.escape(ja(msgid, **params))
-    with translation.override(language):
-        text = gettext(msgid)
-    return html.escape(text % params if params else text)
-
-
-def page(response) -> str:
-    return response.content.decode()
 
 
 def detail(consultation) -> str:
