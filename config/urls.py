@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("kirakira.accounts.urls")),
     path("privacy/", include("kirakira.privacy.urls")),
     path("orders/", include("kirakira.orders.urls")),
+    path("consent/", include("kirakira.consent.urls")),
     path("backoffice/", admin.site.urls),
 )
 
