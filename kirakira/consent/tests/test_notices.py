@@ -175,3 +175,11 @@ def test_staff_roles_that_publish_notices(client):
         assert staff.has_perm("consent.add_notice") is allowed, role
         assert staff.has_perm("consent.view_consentrecord") is False, role
     assert StaffFactory(roles=[Role.PRIVACY_OFFICER]).has_perm("consent.view_consentrecord")
+
+
+def test_the_demo_notice_loads_once(client):
+    from kirakira.consent.demo import load_demo_notice
+
+    assert load_demo_notice() is True
+    assert load_demo_notice() is False
+    assert "Opening hours over the New Year" in client.get("/en/").content.decode()
