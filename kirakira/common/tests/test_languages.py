@@ -474,3 +474,37 @@ def test_a_login_required_redirect_keeps_the_language(client, language):
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"{PREFIX[language]}/accounts/login/")
+
+
+# --- A member's language on their account --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_members_switch_is_kept_on_the_account_without_any_cookie(client):
+    member = MemberFactory(language="ja")
+    client.force_login(member)
+
+    response = client.get("/accounts/mypage/?lang=ko", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert _language_of(response) == "ko"
+    assert PREFS_COOKIE not in response.cookies
+    member.refresh_from_db()
+    assert member.language == "ko"
+    assert _language_of(client.get("/accounts/mypage/", HTTP_ACCEPT_LANGUAGE="en")) == "ko"
+
+
+@pytest.mark.django_db
+def test_the_accounts_language_wins_over_the_browser_but_not_over_a_prefix(client):
+    client.force_login(MemberFactory(language="en"))
+
+    assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="ko")) == "en"
+    assert _language_of(client.get("/ko/", HTTP_ACCEPT_LANGUAGE="ko")) == "ko"
+
+
+@pytest.mark.django_db
+def test_a_remembered_cookie_language_wins_over_the_accounts(client):
+    choose(client, "accept")
+    client.get("/?lang=ko")
+    client.force_login(MemberFactory(language="en"))
+
+    assert _language_of(client.get("/")) == "ko"
