@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.db import connections
 
 from kirakira.common import clock
 from kirakira.consent import cookies
@@ -56,6 +57,10 @@ def browser(monkeypatch):
             yield instance
         finally:
             instance.close()
+            # ORM calls made while Playwright runs live in its context (asgiref's Local follows
+            # contextvars), so their connection is not the one pytest-django closes: close it
+            # here, or it would block dropping the test database on PostgreSQL.
+            connections.close_all()
 
 
 @pytest.fixture
