@@ -23,7 +23,8 @@ class MemberLanguageMiddleware:
     def _apply(self, request, user):
         chosen = supported_language(request.GET.get(LANGUAGE_QUERY_PARAMETER))
         if chosen:
-            member_set_language(user=user, language=chosen)
+            if chosen == translation.get_language():  # not when a URL prefix overrode it
+                member_set_language(user=user, language=chosen)
             return
         if translation.get_language_from_path(request.path_info):
             return

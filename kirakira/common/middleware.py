@@ -54,8 +54,8 @@ class LanguageMiddleware(LocaleMiddleware):
         language = from_path or chosen or remembered or _from_browser(request) or settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        if chosen and consent is not None:
-            consent.remember_language(chosen)
+        if chosen and chosen == language and consent is not None:
+            consent.remember_language(chosen)  # kept only with consent; a no-op otherwise
 
     def process_response(self, request, response):
         response = super().process_response(request, response)

@@ -508,3 +508,16 @@ def test_a_remembered_cookie_language_wins_over_the_accounts(client):
     client.force_login(MemberFactory(language="en"))
 
     assert _language_of(client.get("/")) == "ko"
+
+
+@pytest.mark.django_db
+def test_a_lang_parameter_overridden_by_the_prefix_is_not_remembered(client):
+    choose(client, "accept")
+    member = MemberFactory(language="ja")
+    client.force_login(member)
+
+    assert _language_of(client.get("/en/?lang=ko")) == "en"
+
+    assert prefs_of(client) is None
+    member.refresh_from_db()
+    assert member.language == "ja"
