@@ -170,6 +170,8 @@ def test_a_dismissed_popup_stays_away_only_with_consent(open_page):
     page, context = open_page("/en/", locale="en-US")
     popup = page.locator(popup_selector)
     assert popup.is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "popup-en.png"))
     assert popup.get_by_role("button", name="Don't show again").count() == 0
     popup.get_by_role("button", name="Close").click()
     expect_hidden(popup)
