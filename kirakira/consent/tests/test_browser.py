@@ -42,7 +42,7 @@ def browser(monkeypatch):
     """A fresh headless Chromium for one test (closed before the database is flushed)."""
     executable = chromium_executable()
     if not executable or not Path(executable).exists():
-        _unavailable("no chromium executable on the PATH")
+        _unavailable(f"no Chromium at {executable}" if executable else "no chromium executable on the PATH")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
