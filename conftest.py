@@ -17,6 +17,27 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _every_cookie_is_declared(monkeypatch):
+    """A test-client response that sets a cookie the cookie registry does not declare fails the
+    test (policy C8: the policy page's cookie table lists every cookie the site can set)."""
+    from django.test.client import Client
+
+    original = Client.request
+
+    def request(self, **request):
+        response = original(self, **request)
+        from kirakira.privacy.catalog.cookies import names
+
+        undeclared = set(response.cookies) - names()
+        assert not undeclared, (
+            f"{request.get('PATH_INFO')} set cookies the registry does not declare: {undeclared}"
+        )
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True)
 def _migration_data_in_transactional_tests(request):
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):

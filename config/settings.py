@@ -70,16 +70,19 @@ INSTALLED_APPS = [
     "kirakira.privacy",
     "kirakira.orders",
     "kirakira.consultations",
+    "kirakira.consent",
     "kirakira.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kirakira.consent.middleware.ConsentMiddleware",
     "kirakira.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kirakira.accounts.middleware.MemberLanguageMiddleware",
     "kirakira.usage.middleware.UsageLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -105,7 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kirakira.common.context_processors.site",
-                "kirakira.privacy.context_processors.policy_notice",
+                "kirakira.consent.context_processors.consent",
             ],
         },
     }
@@ -219,7 +222,6 @@ USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tokyo")

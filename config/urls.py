@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("privacy/", include("kirakira.privacy.urls")),
     path("orders/", include("kirakira.orders.urls")),
     path("consultations/", include("kirakira.consultations.urls")),
+    path("consent/", include("kirakira.consent.urls")),
     path("backoffice/", admin.site.urls),
 )
 

@@ -126,6 +126,17 @@ def member_resend_confirmation(*, user: User) -> None:
         transaction.on_commit(lambda: enqueue_member_email(user, "registration_confirmation"))
 
 
+def member_set_language(*, user: User, language: str) -> bool:
+    """Keep the language a member explicitly chose (the header's switcher) on their account: their
+    pages use it when no URL prefix or preferences cookie says otherwise, and so do their emails.
+    It is account data, not a cookie, so it needs no cookie consent. True when it changed."""
+    if language == user.language:
+        return False
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return True
+
+
 def member_update_profile(*, user: User, name: str | None = None, email: str | None = None) -> bool:
     """Change a member's name now, and their email once the new address is confirmed.
 

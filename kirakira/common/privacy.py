@@ -1,6 +1,7 @@
-"""Cookies set by the site as a whole."""
+"""Cookies set by the site as a whole (all essential: set only where a page needs them)."""
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.privacy.catalog.cookies import CookieCategory, register_cookie
@@ -18,8 +19,8 @@ register_cookie(
     max_age=settings.CSRF_COOKIE_AGE,
 )
 register_cookie(
-    settings.LANGUAGE_COOKIE_NAME,
-    purpose=_("Remembers the language you chose"),
-    category=CookieCategory.PREFERENCES,
-    max_age=settings.LANGUAGE_COOKIE_AGE,
+    CookieStorage.cookie_name,
+    purpose=_('Carries a one-time message, such as "your email address is confirmed", to the next page'),
+    category=CookieCategory.ESSENTIAL,
+    max_age=None,
 )

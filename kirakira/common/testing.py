@@ -58,6 +58,7 @@ def restore_migration_data() -> None:
         ("kirakira.orders.migrations.0007_work_roles", "GRANTS"),
         ("kirakira.orders.migrations.0009_refund_roles", "GRANTS"),
         ("kirakira.consultations.migrations.0002_consultation_roles", "GRANTS"),
+        ("kirakira.consent.migrations.0002_notice_roles", "GRANTS"),
     ]
     for module, name in grant_tables:
         for role, codes in getattr(importlib.import_module(module), name).items():

@@ -1,4 +1,5 @@
-"""How the site picks its language: URL prefix, ?lang=, cookie, Accept-Language, then Japanese."""
+"""How the site picks its language: URL prefix, ?lang=, the preferences cookie (only with consent),
+Accept-Language, then Japanese."""
 
 import re
 
@@ -6,6 +7,8 @@ import pytest
 from django.conf import settings
 
 from kirakira.common.testing import PASSWORD, MemberFactory
+from kirakira.consent.cookies import CONSENT_COOKIE, PREFS_COOKIE
+from kirakira.consent.testing import choose, prefs_of, prefs_value
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -142,7 +145,8 @@ def test_accept_language_preferences_are_honoured(client, accept_language, langu
 @pytest.mark.django_db
 def test_a_url_prefix_wins_over_header_and_cookie(client, prefix):
     other = "ko" if prefix == "en" else "en"
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = other
+    choose(client, "accept")
+    client.get(f"/?lang={other}")
 
     response = client.get(f"/{prefix}/", HTTP_ACCEPT_LANGUAGE=other)
 
@@ -157,8 +161,9 @@ def test_a_url_prefix_wins_over_the_lang_parameter(client, prefix):
 
 
 @pytest.mark.django_db
-def test_a_language_cookie_gives_that_language_on_an_unprefixed_url(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+def test_a_remembered_language_gives_that_language_on_an_unprefixed_url(client):
+    choose(client, "accept")
+    client.get("/?lang=ko")
 
     response = client.get("/")
 
@@ -167,15 +172,33 @@ def test_a_language_cookie_gives_that_language_on_an_unprefixed_url(client):
 
 
 @pytest.mark.django_db
-def test_the_language_cookie_wins_over_accept_language(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+def test_the_remembered_language_wins_over_accept_language(client):
+    choose(client, "accept")
+    client.get("/?lang=en")
     assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="ko")) == "en"
 
 
 @pytest.mark.django_db
-def test_the_japanese_cookie_wins_over_accept_language(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+def test_a_remembered_japanese_wins_over_accept_language(client):
+    choose(client, "accept")
+    client.get("/?lang=ja", HTTP_ACCEPT_LANGUAGE="en")
     assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="en")) == "ja"
+
+
+@pytest.mark.django_db
+def test_djangos_own_language_cookie_is_ignored(client):
+    client.cookies["django_language"] = "ko"
+    assert _language_of(client.get("/")) == "ja"
+
+
+@pytest.mark.django_db
+def test_a_preferences_cookie_without_consent_is_ignored_and_deleted(client):
+    client.cookies[PREFS_COOKIE] = prefs_value({"l": "ko"})
+
+    response = client.get("/")
+
+    assert _language_of(response) == "ja"
+    assert response.cookies[PREFS_COOKIE].value == ""  # deleted
 
 
 @pytest.mark.parametrize(
@@ -186,20 +209,29 @@ def test_an_unknown_accept_language_gives_japanese(client, accept_language):
     assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE=accept_language)) == "ja"
 
 
-@pytest.mark.parametrize("cookie", ["xx", "fr", "", "../../etc", "ko;", "zz-ZZ", "a" * 300])
+@pytest.mark.parametrize(
+    "language", ["xx", "fr", "", "../../etc", "ko;", "zz-ZZ", "a" * 300, 7, None, ["ko"]]
+)
 @pytest.mark.django_db
-def test_an_unknown_cookie_language_gives_japanese(client, cookie):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
-    assert _language_of(client.get("/")) == "ja"
+def test_an_unknown_remembered_language_gives_japanese_and_is_replaced(client, language):
+    choose(client, "accept")
+    client.cookies[PREFS_COOKIE] = prefs_value({"l": language})
+
+    response = client.get("/")
+
+    assert _language_of(response) == "ja"
+    assert response.cookies[PREFS_COOKIE].value == ""
 
 
 @pytest.mark.parametrize("code", ["zz", "fr", "", "<script>", "a" * 300, "ko;q=1", "../en"])
 @pytest.mark.django_db
 def test_an_unknown_lang_parameter_gives_japanese_and_sets_no_cookie(client, code):
+    choose(client, "accept")
+
     response = client.get("/", {"lang": code})
 
     assert _language_of(response) == "ja"
-    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert PREFS_COOKIE not in response.cookies
 
 
 @pytest.mark.django_db
@@ -209,18 +241,42 @@ def test_an_unknown_lang_parameter_keeps_the_browser_language(client):
 
 @pytest.mark.parametrize("language", ["en", "ko", "ja"])
 @pytest.mark.django_db
-def test_the_lang_parameter_sets_the_language_cookie(client, language):
+def test_with_consent_the_lang_parameter_is_kept_in_the_preferences_cookie(client, language):
+    choose(client, "accept")
+
     response = client.get(f"/?lang={language}", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert _language_of(response) == language
-    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
-    assert cookie.value == language
+    cookie = response.cookies[PREFS_COOKIE]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
+    assert prefs_of(client) == {"l": language}
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "ja"])
+@pytest.mark.django_db
+def test_before_any_choice_the_lang_parameter_sets_no_cookie_at_all(client, language):
+    response = client.get(f"/?lang={language}", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert _language_of(response) == language
+    assert not response.cookies
+
+
+@pytest.mark.django_db
+def test_after_refusing_the_lang_parameter_holds_for_that_page_only(client):
+    choose(client, "refuse")
+
+    response = client.get("/?lang=en", HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert _language_of(response) == "en"
+    assert PREFS_COOKIE not in response.cookies
+    assert all(link.startswith("/en/") for link in _internal_links(response))  # links keep English
+    assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="ko")) == "ko"
 
 
 @pytest.mark.django_db
 def test_the_chosen_language_is_remembered_on_later_unprefixed_pages(client):
+    choose(client, "accept")
     client.get("/?lang=en")
 
     response = client.get("/privacy/policy/", HTTP_ACCEPT_LANGUAGE="ko")
@@ -229,19 +285,21 @@ def test_the_chosen_language_is_remembered_on_later_unprefixed_pages(client):
 
 
 @pytest.mark.django_db
-def test_the_lang_parameter_wins_over_an_earlier_cookie(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+def test_the_lang_parameter_wins_over_a_remembered_language(client):
+    choose(client, "accept")
+    client.get("/?lang=ko")
 
     response = client.get("/?lang=en")
 
     assert _language_of(response) == "en"
-    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert prefs_of(client) == {"l": "en"}
 
 
 @pytest.mark.django_db
 def test_a_page_without_lang_parameter_sets_no_cookie(client):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
-    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert not response.cookies
+    assert CONSENT_COOKIE not in response.cookies
 
 
 @pytest.mark.django_db
@@ -309,6 +367,7 @@ def test_the_switcher_drops_the_query_string(client):
 @pytest.mark.parametrize("language", ["ja", "en", "ko"])
 @pytest.mark.django_db
 def test_following_a_switcher_link_serves_that_language_and_remembers_it(client, language):
+    choose(client, "accept")
     href = _switcher(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr"))[language]
 
     response = client.get(href, HTTP_ACCEPT_LANGUAGE="fr")
@@ -319,6 +378,7 @@ def test_following_a_switcher_link_serves_that_language_and_remembers_it(client,
 
 @pytest.mark.django_db
 def test_switching_back_to_japanese_from_an_english_browser_sticks(client):
+    choose(client, "accept")
     href = _switcher(client.get("/en/privacy/policy/"))["ja"]
 
     assert _language_of(client.get(href, HTTP_ACCEPT_LANGUAGE="en")) == "ja"
@@ -414,3 +474,50 @@ def test_a_login_required_redirect_keeps_the_language(client, language):
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"{PREFIX[language]}/accounts/login/")
+
+
+# --- A member's language on their account --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_members_switch_is_kept_on_the_account_without_any_cookie(client):
+    member = MemberFactory(language="ja")
+    client.force_login(member)
+
+    response = client.get("/accounts/mypage/?lang=ko", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert _language_of(response) == "ko"
+    assert PREFS_COOKIE not in response.cookies
+    member.refresh_from_db()
+    assert member.language == "ko"
+    assert _language_of(client.get("/accounts/mypage/", HTTP_ACCEPT_LANGUAGE="en")) == "ko"
+
+
+@pytest.mark.django_db
+def test_the_accounts_language_wins_over_the_browser_but_not_over_a_prefix(client):
+    client.force_login(MemberFactory(language="en"))
+
+    assert _language_of(client.get("/", HTTP_ACCEPT_LANGUAGE="ko")) == "en"
+    assert _language_of(client.get("/ko/", HTTP_ACCEPT_LANGUAGE="ko")) == "ko"
+
+
+@pytest.mark.django_db
+def test_a_remembered_cookie_language_wins_over_the_accounts(client):
+    choose(client, "accept")
+    client.get("/?lang=ko")
+    client.force_login(MemberFactory(language="en"))
+
+    assert _language_of(client.get("/")) == "ko"
+
+
+@pytest.mark.django_db
+def test_a_lang_parameter_overridden_by_the_prefix_is_not_remembered(client):
+    choose(client, "accept")
+    member = MemberFactory(language="ja")
+    client.force_login(member)
+
+    assert _language_of(client.get("/en/?lang=ko")) == "en"
+
+    assert prefs_of(client) is None
+    member.refresh_from_db()
+    assert member.language == "ja"

@@ -23,6 +23,7 @@ from kirakira.privacy.crypto.fields import is_destroyed
 
 pytestmark = pytest.mark.django_db
 
+# The pages follow the account language of whoever is logged in, else the browser's.
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
@@ -57,7 +58,7 @@ def post_new(client, files, **overrides):
 
 @pytest.fixture
 def member(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     client.force_login(member)
     return member
 
@@ -319,7 +320,7 @@ def test_no_attachment_plaintext_in_the_database_file_or_dump():
     tag = uuid.uuid4().hex
     marker = f"KIRAKIRA-AT-REST-{tag}"
     name = f"家の鍵の写真-{tag[:10]}.pdf"
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member, files=[upload(name, pdf_with(marker.encode()), "application/pdf")])
     attachment = Attachment.objects.get(message__consultation=consultation)
     datakeys.clear_cache()
@@ -357,7 +358,7 @@ def admin_url(attachment) -> str:
 
 
 def test_the_owner_downloads_the_file_as_an_attachment(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member, files=[upload("receipt.pdf", PDF, "application/pdf")])
     client.force_login(member)
 
@@ -372,7 +373,7 @@ def test_the_owner_downloads_the_file_as_an_attachment(client):
 
 
 def test_a_non_ascii_file_name_is_sent_encoded(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member, files=[upload("領収書.pdf", PDF, "application/pdf")])
     client.force_login(member)
 
@@ -385,7 +386,7 @@ def test_a_non_ascii_file_name_is_sent_encoded(client):
 
 def test_another_member_gets_404(client):
     consultation = open_for_member(files=[upload()])
-    client.force_login(MemberFactory())
+    client.force_login(MemberFactory(language="en"))
 
     response = client.get(member_url(_file(consultation)))
 
@@ -394,7 +395,7 @@ def test_another_member_gets_404(client):
 
 
 def test_an_attachment_of_another_consultation_is_not_reachable_through_ones_own(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     own = open_for_member(member)
     other = open_for_member(files=[upload()])
     client.force_login(member)
@@ -417,7 +418,7 @@ def test_anonymous_is_sent_to_log_in(client):
 
 def test_customer_service_downloads_a_questions_file_from_the_back_office(client):
     consultation = open_for_member(category="question", files=[upload("receipt.pdf", PDF, "application/pdf")])
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
 
     response = client.get(admin_url(_file(consultation)))
 
@@ -429,7 +430,7 @@ def test_customer_service_downloads_a_questions_file_from_the_back_office(client
 
 def test_the_back_office_page_links_to_the_file(client):
     consultation = open_for_member(category="question", files=[upload("receipt.pdf", PDF, "application/pdf")])
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
 
     page = client.get(reverse("admin:consultations_consultation_change", args=[consultation.pk]))
 
@@ -439,7 +440,7 @@ def test_the_back_office_page_links_to_the_file(client):
 
 def test_customer_service_gets_404_for_a_personal_information_matters_file(client):
     consultation = open_for_member(category="personal_information", files=[upload()])
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
 
     response = client.get(admin_url(_file(consultation)))
 
@@ -449,7 +450,7 @@ def test_customer_service_gets_404_for_a_personal_information_matters_file(clien
 
 def test_the_privacy_officer_downloads_a_personal_information_matters_file(client):
     consultation = open_for_member(category="personal_information", files=[upload()])
-    client.force_login(StaffFactory(roles=[Role.PRIVACY_OFFICER]))
+    client.force_login(StaffFactory(roles=[Role.PRIVACY_OFFICER], language="en"))
 
     response = client.get(admin_url(_file(consultation)))
 
@@ -468,7 +469,7 @@ def test_staff_whose_role_handles_no_consultation_cannot_download(client):
 
 
 def test_a_member_cannot_use_the_back_office_url(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member, files=[upload()])
     client.force_login(member)
 
@@ -479,9 +480,9 @@ def test_a_member_cannot_use_the_back_office_url(client):
 
 
 def test_an_internal_notes_file_is_for_staff_only(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member)
-    staff = StaffFactory(roles=[Role.CUSTOMER_SERVICE])
+    staff = StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en")
     services.staff_reply(
         consultation_id=consultation.pk,
         actor=staff,
@@ -509,7 +510,7 @@ def test_an_internal_notes_file_is_not_reachable_by_a_visitor(client):
 
     consultation = open_for_visitor()
     services.visitor_confirm(consultation.pk)
-    staff = StaffFactory(roles=[Role.CUSTOMER_SERVICE])
+    staff = StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en")
     services.staff_reply(
         consultation_id=consultation.pk, actor=staff, body="memo", files=[upload("note.png")], internal=True
     )
@@ -534,7 +535,7 @@ def test_an_internal_notes_file_is_not_reachable_by_a_visitor(client):
 
 
 def test_after_shredding_the_file_reads_as_destroyed_and_is_not_served(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     consultation = open_for_member(member, files=[upload("receipt.pdf", PDF, "application/pdf")])
     attachment = _file(consultation)
     url, staff_url = member_url(attachment), admin_url(attachment)
@@ -556,7 +557,7 @@ def test_after_shredding_the_file_reads_as_destroyed_and_is_not_served(client):
     assert PDF not in response.content
     assert client.get(reverse("consultations:detail", args=[consultation.pk])).status_code == 200
 
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
     response = client.get(staff_url)
     assert response.status_code == 404
     assert PDF not in response.content
@@ -565,7 +566,7 @@ def test_after_shredding_the_file_reads_as_destroyed_and_is_not_served(client):
 
 
 def test_shredding_one_member_leaves_anothers_file_readable(client):
-    shredded, kept = MemberFactory(), MemberFactory()
+    shredded, kept = MemberFactory(language="en"), MemberFactory(language="en")
     open_for_member(shredded, files=[upload()])
     theirs = open_for_member(kept, files=[upload("receipt.pdf", PDF, "application/pdf")])
 

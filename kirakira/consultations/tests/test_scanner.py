@@ -21,6 +21,7 @@ from kirakira.consultations.testing import PDF, PNG, open_for_member, upload
 
 pytestmark = pytest.mark.django_db
 
+# The pages follow the account language of whoever is logged in, else the browser's.
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # The EICAR anti-virus test file, in two halves so that this source file is not itself flagged.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -121,7 +122,7 @@ def clamd(tmp_path, settings):
 
 @pytest.fixture
 def member(client):
-    member = MemberFactory()
+    member = MemberFactory(language="en")
     client.force_login(member)
     return member
 
@@ -239,7 +240,7 @@ def test_a_staff_reply_with_an_infected_file_is_refused(client, clamd):
 
 def test_the_scanner_notice_is_absent_when_a_scanner_is_configured(client, member, clamd):
     assert PAGE_NOTICE not in client.get(reverse("consultations:new"), **EN).content.decode()
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
     page = client.get(reverse("admin:consultations_consultation_changelist"), **EN)
     assert page.status_code == 200
     assert ADMIN_NOTICE not in page.content.decode()
@@ -356,7 +357,7 @@ def test_without_a_scanner_the_visitors_page_says_so(client, settings):
 def test_without_a_scanner_the_back_office_list_says_so(client, settings):
     settings.CLAMAV_SOCKET = ""
     open_for_member()
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
 
     page = client.get(reverse("admin:consultations_consultation_changelist"), **EN)
 
@@ -367,7 +368,7 @@ def test_without_a_scanner_the_back_office_list_says_so(client, settings):
 def test_without_a_scanner_the_back_office_consultation_says_so(client, settings):
     settings.CLAMAV_SOCKET = ""
     consultation = open_for_member()
-    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE], language="en"))
 
     page = client.get(reverse("admin:consultations_consultation_change", args=[consultation.pk]), **EN)
 

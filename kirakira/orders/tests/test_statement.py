@@ -72,7 +72,7 @@ def test_a_member_without_orders_gets_only_the_header(client, member):
 
 
 def test_the_headers_follow_the_language(client, member):
-    table = rows(client.get("/orders/statement.csv"))
+    table = rows(client.get("/ko/orders/statement.csv"))
     assert table[0] != HEADER and len(table[0]) == len(HEADER)
 
 

@@ -22,6 +22,7 @@ class Cookie:
     purpose: Promise
     category: CookieCategory
     max_age: int | None  # seconds; None for a cookie that ends with the browser session
+    first_party: bool = True  # set by this site itself (Kirakira sets no third-party cookie)
 
     @property
     def lifetime_label(self) -> str:
@@ -40,8 +41,10 @@ class Cookie:
 _cookies: dict[str, Cookie] = {}
 
 
-def register_cookie(name: str, *, purpose: Promise, category: CookieCategory, max_age: int | None) -> Cookie:
-    cookie = Cookie(name=name, purpose=purpose, category=category, max_age=max_age)
+def register_cookie(
+    name: str, *, purpose: Promise, category: CookieCategory, max_age: int | None, first_party: bool = True
+) -> Cookie:
+    cookie = Cookie(name=name, purpose=purpose, category=category, max_age=max_age, first_party=first_party)
     _cookies[name] = cookie
     return cookie
 
@@ -52,3 +55,7 @@ def cookies() -> list[Cookie]:
 
 def cookie(name: str) -> Cookie | None:
     return _cookies.get(name)
+
+
+def names() -> set[str]:
+    return set(_cookies)

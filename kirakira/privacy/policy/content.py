@@ -156,7 +156,9 @@ def cookie_rows() -> list[dict]:
             "purpose": str(c.purpose),
             "category": str(c.category.label),
             "lifetime": str(c.lifetime_label),
-            "party": pgettext("cookie party", "First party"),
+            "party": pgettext("cookie party", "First party")
+            if c.first_party
+            else pgettext("cookie party", "Third party"),
         }
         for c in cookies()
     ]

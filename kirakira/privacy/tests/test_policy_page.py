@@ -115,5 +115,6 @@ def test_encrypted_items_are_named_in_the_technical_measures(client):
 @pytest.mark.django_db
 def test_cookie_table_lists_the_registered_cookies(client):
     html = client.get("/en/privacy/policy/").content.decode()
-    for name in ("sessionid", "csrftoken", "django_language"):
+    for name in ("sessionid", "csrftoken", "messages", "kirakira_consent", "kirakira_prefs"):
         assert f"<code>{name}</code>" in html
+    assert "<code>django_language</code>" not in html

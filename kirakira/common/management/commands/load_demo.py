@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kirakira.accounts.demo import load_demo_accounts
+from kirakira.consent.demo import load_demo_notice
 from kirakira.consultations.demo import load_demo_consultations
 from kirakira.orders.demo import load_demo_orders, load_demo_services
 
@@ -11,7 +12,7 @@ DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, r
 
 
 class Command(BaseCommand):
-    help = "Create demo members, one staff user per role and demo services (idempotent; development only)."
+    help = "Create demo members, one staff user per role, demo services and a notice (idempotent; development only)."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         services = load_demo_services()
         created = sum(1 for _name, was_created in services if was_created)
         self.stdout.write(f"Demo services: {len(services)} ({created} created now).")
+        self.stdout.write(
+            f"Demo notice (a popup for everyone): {'created' if load_demo_notice() else 'already there'}."
+        )
         self.stdout.write(
             f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed, cancelled with and without a refund)."
         )

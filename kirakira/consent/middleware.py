@@ -1,0 +1,20 @@
+from django.utils.cache import patch_vary_headers
+from django.utils.deprecation import MiddlewareMixin
+
+from . import cookies
+
+
+class ConsentMiddleware(MiddlewareMixin):
+    """Reads the consent and preferences cookies into ``request.consent`` and, on the way out,
+    writes back exactly what the state allows: a preferences cookie only with consent, and a
+    tampered, oversized or orphaned cookie replaced or deleted (policy C8)."""
+
+    def process_request(self, request):
+        request.consent = cookies.read(request.COOKIES)
+
+    def process_response(self, request, response):
+        state = getattr(request, "consent", None)
+        if state is not None:
+            cookies.write(state, response)
+            patch_vary_headers(response, ("Cookie",))
+        return response

@@ -1,0 +1,77 @@
+"""Reads: the cookie table the visitor must consent to, and the popups a page shows."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from kirakira.common import clock
+from kirakira.privacy.policy import selectors as policy_selectors
+from kirakira.privacy.policy.services import cookies_digest
+
+from .models import Audience, Notice
+
+
+def consent_basis():
+    """(policy version in force or None, fingerprint of its cookie table).
+
+    Consent is given to the cookie table of the policy in force; a new version whose table
+    differs asks again once it takes effect. Before any version is published, the table the
+    code declares is the one asked about.
+    """
+    version = policy_selectors.in_force()
+    digest = version.cookies_digest if version is not None and version.cookies_digest else cookies_digest()
+    return version, digest
+
+
+@dataclass(frozen=True)
+class Popup:
+    key: str  # what "don't show again" remembers: n<notice id> or p<policy version number>
+    title: str
+    body: str
+    link_url: str = ""
+    link_label: str = ""
+
+
+def notices_for(*, user, language: str) -> list[Notice]:
+    now = clock.now()
+    audiences = [Audience.EVERYONE, Audience.MEMBERS if user.is_authenticated else Audience.VISITORS]
+    return list(
+        Notice.objects.filter(Q(starts_at__lte=now) & Q(ends_at__gt=now), audience__in=audiences).order_by(
+            "starts_at", "id"
+        )
+    )
+
+
+def popups(*, user, language: str, dismissed=()) -> list[Popup]:
+    """The popups a page shows now: the policy change notice (C11) first, then staff notices,
+    leaving out those the visitor asked not to see again."""
+    shown = []
+    policy_notice = policy_selectors.current_notice()
+    if policy_notice is not None:
+        version = policy_notice.version
+        date = formats.date_format(version.effective_on, "DATE_FORMAT")
+        if policy_notice.upcoming:
+            headline = _("Our privacy policy will change on %(date)s.") % {"date": date}
+        else:
+            headline = _("Our privacy policy changed on %(date)s.") % {"date": date}
+        shown.append(
+            Popup(
+                key=f"p{version.number}",
+                title=_("Privacy policy change"),
+                body=f"{headline} {version.localized('reason', language)}".strip(),
+                link_url=reverse("privacy:policy_changes"),
+                link_label=_("See the changes"),
+            )
+        )
+    for notice in notices_for(user=user, language=language):
+        shown.append(
+            Popup(
+                key=f"n{notice.pk}",
+                title=notice.localized("title", language),
+                body=notice.localized("body", language),
+            )
+        )
+    return [popup for popup in shown if popup.key not in dismissed]
