@@ -3,6 +3,9 @@ the languages' catalogs come from the repository."""
 
 import pytest
 
+# The real-browser fixtures (browser, open_page) for the tests marked "browser".
+pytest_plugins = ["kirakira.common.browser_testing"]
+
 
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):

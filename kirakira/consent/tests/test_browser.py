@@ -1,21 +1,18 @@
 """The cookie banner and popups in a real browser (C8): headless Chromium driven by Playwright,
 checked from the browser's own cookie jar.
 
-Chromium is Debian's ``chromium`` package (``.ci/run`` installs it), found on the PATH, or named
-by ``KIRAKIRA_CHROMIUM``. Without it these tests skip, except in CI (``CI`` set), where they fail.
-Screenshots of the banner in each language go to ``test-artifacts/`` (or
+The browser comes from ``kirakira.common.browser_testing`` (skipped without Chromium, except in
+CI). Screenshots of the banner in each language go to ``test-artifacts/`` (or
 ``KIRAKIRA_ARTIFACTS_DIR``).
 """
 
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core import signing
-from django.db import connections
 
 from kirakira.common import clock
 from kirakira.consent import cookies
@@ -23,61 +20,7 @@ from kirakira.consent.models import Audience, ConsentRecord, Notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(os.environ.get("KIRAKIRA_ARTIFACTS_DIR", settings.BASE_DIR / "test-artifacts"))
-
-
-def chromium_executable() -> str | None:
-    return os.environ.get("KIRAKIRA_CHROMIUM") or shutil.which("chromium")
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs Debian's chromium)")
-    pytest.skip(f"{reason} (set KIRAKIRA_CHROMIUM or install Debian's chromium package)")
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    """A fresh headless Chromium for one test (closed before the database is flushed)."""
-    executable = chromium_executable()
-    if not executable or not Path(executable).exists():
-        _unavailable(f"no Chromium at {executable}" if executable else "no chromium executable on the PATH")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the test
-    # makes around it are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    expect.set_options(timeout=10_000)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-            # ORM calls made while Playwright runs live in its context (asgiref's Local follows
-            # contextvars), so their connection is not the one pytest-django closes: close it
-            # here, or it would block dropping the test database on PostgreSQL.
-            connections.close_all()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """open_page(path, locale="ja-JP") -> (page, context) of a new browser profile."""
-    contexts = []
-
-    def _open(path: str = "/", locale: str = "ja-JP"):
-        context = browser.new_context(locale=locale, viewport={"width": 1000, "height": 700})
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(live_server.url + path)
-        return page, context
-
-    yield _open
-    for context in contexts:
-        context.close()
 
 
 def jar(context) -> dict[str, str]:
