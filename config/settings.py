@@ -309,9 +309,17 @@ CONSULTATION_THREAD_LINK_TIMEOUT = env.int("CONSULTATION_THREAD_LINK_TIMEOUT", d
 # --- The studio (shown on the privacy policy page) -----------------------------------------
 STUDIO_NAME = env.str("STUDIO_NAME", default="pretostudio")
 STUDIO_ADDRESS = env.str("STUDIO_ADDRESS", default="東京都渋谷区神南1-2-3 キラキラビル5F")
+# The address and the officer's department as English and Korean pages show them (empty: the
+# Japanese is shown).
+STUDIO_ADDRESS_EN = env.str("STUDIO_ADDRESS_EN", default="Kirakira Bldg. 5F, 1-2-3 Jinnan, Shibuya-ku, Tokyo")
+STUDIO_ADDRESS_KO = env.str("STUDIO_ADDRESS_KO", default="도쿄도 시부야구 진난 1-2-3 키라키라 빌딩 5층")
 STUDIO_REPRESENTATIVE = env.str("STUDIO_REPRESENTATIVE", default="山本 光")
 PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
 PRIVACY_OFFICER_DEPARTMENT = env.str("PRIVACY_OFFICER_DEPARTMENT", default="個人情報保護室")
+PRIVACY_OFFICER_DEPARTMENT_EN = env.str(
+    "PRIVACY_OFFICER_DEPARTMENT_EN", default="Personal Information Protection Office"
+)
+PRIVACY_OFFICER_DEPARTMENT_KO = env.str("PRIVACY_OFFICER_DEPARTMENT_KO", default="개인정보보호실")
 PRIVACY_OFFICER_EMAIL = env.str("PRIVACY_OFFICER_EMAIL", default="privacy@kirakira.example")
 PRIVACY_OFFICER_PHONE = env.str("PRIVACY_OFFICER_PHONE", default="03-0000-0000")
 # Where members send their bank transfers (shown on order confirmations).

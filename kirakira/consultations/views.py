@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from kirakira.common.client_ip import client_ip
 from kirakira.common.forms import apply_service_errors
 from kirakira.orders.selectors import orders_of
 from kirakira.privacy.crypto.fields import is_destroyed
+from kirakira.privacy.policy.content import officer
 
 from . import scanner, selectors, services, tokens
 from .forms import ConsultationForm, MessageForm, VisitorConsultationForm
@@ -22,15 +22,6 @@ from .models import Consultation, Status
 
 # The service names the visitor's fields as the API does.
 _VISITOR_FIELDS = {"name": "name", "email": "email"}
-
-
-def officer_contact() -> dict:
-    return {
-        "name": settings.PRIVACY_OFFICER_NAME,
-        "department": settings.PRIVACY_OFFICER_DEPARTMENT,
-        "email": settings.PRIVACY_OFFICER_EMAIL,
-        "phone": settings.PRIVACY_OFFICER_PHONE,
-    }
 
 
 def download(attachment) -> HttpResponse:
@@ -69,7 +60,7 @@ class ConsultationNewView(View):
         return VisitorConsultationForm(data, files, initial=initial)
 
     def _render(self, request, form, status=200):
-        context = {"form": form, "officer": officer_contact(), "scanner_configured": scanner.is_configured()}
+        context = {"form": form, "officer": officer(), "scanner_configured": scanner.is_configured()}
         return render(request, self.template_name, context, status=status)
 
     def get(self, request):
@@ -113,7 +104,7 @@ def _thread_context(consultation, form=None) -> dict:
         "form": form if form is not None else MessageForm(),
         "can_write": consultation.status in (Status.OPEN, Status.ANSWERED),
         "can_reopen": consultation.can_reopen(),
-        "officer": officer_contact(),
+        "officer": officer(),
         "scanner_configured": scanner.is_configured(),
     }
 

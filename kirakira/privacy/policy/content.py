@@ -7,7 +7,7 @@ comes from the declarations that the rest of the code obeys, so the two cannot d
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 from kirakira.common.roles import Role
 from kirakira.privacy.catalog import Context, Item, Protection, Retention, catalog
@@ -132,17 +132,29 @@ def encrypted_items() -> list[str]:
     return _labels(_ordered(items, ITEM_ORDER))
 
 
+def _in_language(setting: str) -> str:
+    """A setting in the active language (``STUDIO_ADDRESS_EN``...), falling back to Japanese."""
+    language = (get_language() or "ja")[:2]
+    localized = getattr(settings, f"{setting}_{language.upper()}", "") if language in ("en", "ko") else ""
+    return localized or getattr(settings, setting)
+
+
+def officer() -> dict:
+    """The privacy officer's contact, shown on the policy page and the consultation pages."""
+    return {
+        "name": settings.PRIVACY_OFFICER_NAME,
+        "department": _in_language("PRIVACY_OFFICER_DEPARTMENT"),
+        "email": settings.PRIVACY_OFFICER_EMAIL,
+        "phone": settings.PRIVACY_OFFICER_PHONE,
+    }
+
+
 def studio() -> dict:
     return {
         "name": settings.STUDIO_NAME,
-        "address": settings.STUDIO_ADDRESS,
+        "address": _in_language("STUDIO_ADDRESS"),
         "representative": settings.STUDIO_REPRESENTATIVE,
-        "officer": {
-            "name": settings.PRIVACY_OFFICER_NAME,
-            "department": settings.PRIVACY_OFFICER_DEPARTMENT,
-            "email": settings.PRIVACY_OFFICER_EMAIL,
-            "phone": settings.PRIVACY_OFFICER_PHONE,
-        },
+        "officer": officer(),
     }
 
 

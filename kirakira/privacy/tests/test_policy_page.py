@@ -45,10 +45,12 @@ def test_policy_page_lists_the_catalog_items_purposes_and_periods(client):
 @pytest.mark.django_db
 @override_settings(
     STUDIO_NAME="Test Studio KK",
-    STUDIO_ADDRESS="1-2-3 Test Street",
+    STUDIO_ADDRESS="テスト通り1-2-3",
+    STUDIO_ADDRESS_EN="1-2-3 Test Street",
     STUDIO_REPRESENTATIVE="Rep Resentative",
     PRIVACY_OFFICER_NAME="Officer Name",
-    PRIVACY_OFFICER_DEPARTMENT="Privacy Dept",
+    PRIVACY_OFFICER_DEPARTMENT="個人情報部",
+    PRIVACY_OFFICER_DEPARTMENT_EN="Privacy Dept",
     PRIVACY_OFFICER_EMAIL="dpo@test.example",
     PRIVACY_OFFICER_PHONE="+81-3-1111-2222",
     PRIVACY_SECURITY_MEASURES=["antivirus"],
@@ -118,3 +120,27 @@ def test_cookie_table_lists_the_registered_cookies(client):
     for name in ("sessionid", "csrftoken", "messages", "kirakira_consent", "kirakira_prefs"):
         assert f"<code>{name}</code>" in html
     assert "<code>django_language</code>" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("prefix", "address", "department"),
+    [
+        ("", "東京都渋谷区", "個人情報保護室"),
+        ("/en", "Jinnan, Shibuya-ku, Tokyo", "Personal Information Protection Office"),
+        ("/ko", "도쿄도 시부야구", "개인정보보호실"),
+    ],
+)
+def test_the_address_and_the_officers_department_are_in_the_pages_language(
+    client, prefix, address, department
+):
+    policy = client.get(f"{prefix}/privacy/policy/").content.decode()
+    assert address in policy
+    assert department in policy
+    assert department in client.get(f"{prefix}/consultations/new/").content.decode()
+
+
+@pytest.mark.django_db
+def test_without_a_translation_the_japanese_address_is_shown(client, settings):
+    settings.STUDIO_ADDRESS_EN = ""
+    assert "東京都渋谷区神南1-2-3" in client.get("/en/privacy/policy/").content.decode()
