@@ -76,6 +76,12 @@ def excess_due(order: Order) -> int:
     return max(paid_total(order) - order.price_yen - refunded_total(order), 0)
 
 
+def cancellation_refund(order: Order) -> int:
+    """What cancelling the order now would refund: everything paid, less what an earlier
+    overpayment refund already returns."""
+    return max(paid_total(order) - refunded_total(order), 0)
+
+
 def _require(actor, permission: str) -> None:
     if not actor.has_perm(permission):
         raise PermissionDenied(_("Your role may not do this."))
@@ -250,8 +256,7 @@ def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cance
                 % {"status": order.get_status_display()},
                 code="not_cancellable",
             )
-        # Everything paid comes back, less what an earlier overpayment refund already returns.
-        due = max(paid_total(order) - refunded_total(order), 0)
+        due = cancellation_refund(order)
         account = clean_refund_account(refund_account) if due > 0 else None
         cancellation = Cancellation.objects.create(
             order=order,

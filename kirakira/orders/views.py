@@ -16,7 +16,7 @@ from kirakira.common import clock
 
 from . import selectors
 from .forms import CancelForm, OrderForm, RefundAccountForm
-from .lifecycle import CANCELLABLE, excess_due, paid_total
+from .lifecycle import CANCELLABLE, cancellation_refund, excess_due, paid_total
 from .models import OrderEvent, OrderStatus, Payment, Refund, Service
 
 
@@ -54,8 +54,9 @@ class OrderNewView(LoginRequiredMixin, View):
 def _render_detail(request, order, *, cancel_form=None, refund_form=None, status=200):
     awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
     paid = paid_total(order)
+    refund_on_cancel = cancellation_refund(order) if order.status in CANCELLABLE else 0
     if cancel_form is None and order.status in CANCELLABLE:
-        cancel_form = CancelForm(refund_due=paid > 0)
+        cancel_form = CancelForm(refund_due=refund_on_cancel > 0)
     excess = excess_due(order)
     if refund_form is None and excess > 0:
         refund_form = RefundAccountForm()
@@ -65,6 +66,7 @@ def _render_detail(request, order, *, cancel_form=None, refund_form=None, status
         "bank": settings.STUDIO_BANK_ACCOUNT if awaiting_payment else None,
         "events": order.events.all(),
         "paid_total": paid,
+        "refund_on_cancel": refund_on_cancel,
         "cancel_form": cancel_form,
         "refund_form": refund_form if excess > 0 else None,
         "excess": excess,
@@ -82,7 +84,7 @@ class OrderCancelView(LoginRequiredMixin, View):
 
     def post(self, request, order_id):
         order = selectors.order_of(request.user, order_id)
-        form = CancelForm(request.POST, refund_due=paid_total(order) > 0)
+        form = CancelForm(request.POST, refund_due=cancellation_refund(order) > 0)
         if form.is_valid():
             cancellation = form.cancel(order, request.user)
             if cancellation is not None:

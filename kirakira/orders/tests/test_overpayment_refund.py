@@ -72,3 +72,16 @@ def test_cancelling_later_refunds_only_what_is_left(overpaid):
     assert cancellation.refund_due_yen == 3000
     assert sorted(Refund.objects.values_list("amount_yen", flat=True)) == [500, 3000]
     assert sum(Refund.objects.values_list("amount_yen", flat=True)) == 3500
+
+
+def test_the_cancel_form_quotes_what_is_left_after_an_overpayment_refund(client, overpaid):
+    client.force_login(overpaid.member)
+    before = client.get(f"/en/orders/{overpaid.pk}/").content.decode()
+    assert "We will refund the amount you have paid, ¥3,500, to this account." in before
+    lifecycle.overpayment_refund_request(order_id=overpaid.pk, member=overpaid.member, refund_account=ACCOUNT)
+    after = client.get(f"/en/orders/{overpaid.pk}/").content.decode()
+    assert (
+        "We will refund ¥3,000 to this account: what you have paid, less the refund of your overpayment."
+        in after
+    )
+    assert "¥3,500, to this account" not in after
