@@ -294,6 +294,16 @@ SPECTACULAR_SETTINGS = {
 # CACHE_URL=redis://127.0.0.1:6379/1, or each process counts on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kirakira")}
 
+# --- Uploads ---------------------------------------------------------------------------------
+# Small uploads in memory, larger ones in temporary files capped at the largest allowed file;
+# more files than any form takes are refused outright (a 400).
+UPLOAD_FILE_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "kirakira.common.uploads.CappedTemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+
 # --- Consultations --------------------------------------------------------------------------
 # A ClamAV daemon's socket ("/run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310"); empty: no scanner,
 # which the policy page and the back office then say.
@@ -363,10 +373,11 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secret_links": {"()": "kirakira.common.log_redaction.RedactSecretLinks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secret_links"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Request logs carry full paths; Kirakira never puts personal data in paths, but keep the
-    # access log to warnings so query strings of failed requests do not pile up.
+    # Request logs carry full paths: no personal data is ever in a path, and the secrets of
+    # emailed links are redacted by the filter above. The access log stays at warnings.
     "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 

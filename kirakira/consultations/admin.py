@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kirakira.common import clock
 from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import scanner, selectors, services
 from .forms import MultipleFileField, _files_help
@@ -32,9 +33,11 @@ class StaffMessageForm(forms.Form):
         label=_("Internal note (never shown to the member or visitor, no email)"), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, notes_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].help_text = _files_help()
+        if notes_only:  # a closed consultation takes internal notes only (a reply is refused)
+            self.fields["internal"].initial = True
 
 
 def _field_name(field) -> str:
@@ -111,7 +114,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("age (days)"))
     def age(self, obj):
-        return (clock.now() - obj.created_at).days
+        return obj.age_days()
 
     def has_add_permission(self, request):
         return False
@@ -154,7 +157,8 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
         consultation = self.get_object(request, object_id)  # routed: None if not this user's to see
         if consultation is None:
             return super().change_view(request, object_id, form_url, extra_context)
-        form = StaffMessageForm()
+        closed = consultation.status == Status.CLOSED
+        form = StaffMessageForm(notes_only=closed)
         if request.method == "POST":
             if not self.has_reply_permission(request):
                 raise PermissionDenied
@@ -170,7 +174,10 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "thread": thread,
             "reply_form": form if self.has_reply_permission(request) else None,
-            "can_reply": consultation.status != Status.CLOSED,
+            # Once the subject's key is destroyed (final disposal) nothing more can be written;
+            # on a closed consultation, only internal notes.
+            "can_write": not is_destroyed(consultation.subject),
+            "closed": closed,
             "can_close": consultation.status in (Status.OPEN, Status.ANSWERED),
             "scanner_configured": scanner.is_configured(),
         }
@@ -198,6 +205,9 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
                     internal=form.cleaned_data["internal"],
                 )
             except ValidationError as exc:
+                if not hasattr(exc, "error_dict"):  # about the consultation (closed, disposed of)
+                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                    return redirect(change_url)
                 apply_service_errors(form, exc)
                 return form
             note = form.cleaned_data["internal"]
@@ -219,7 +229,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         now = clock.now()
         rows = [
-            {"consultation": c, "age_days": (now - c.created_at).days, "url": self._url("change", c.pk)}
+            {"consultation": c, "age_days": c.age_days(now), "url": self._url("change", c.pk)}
             for c in selectors.officer_desk(request.user)
         ]
         return TemplateResponse(

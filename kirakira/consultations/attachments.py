@@ -8,6 +8,7 @@ file saved by staff opens as what it really is.
 from dataclasses import dataclass
 
 import filetype
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,7 +17,7 @@ from . import scanner
 from .models import ScanResult
 
 MAX_FILES = 5
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = settings.UPLOAD_FILE_MAX_BYTES
 FILENAME_MAX = 255
 # Detected MIME type -> the extensions a file of that type may have.
 ALLOWED = {
@@ -52,8 +53,9 @@ def _clean_name(name: str) -> str:
 
 
 def check_files(files) -> list[CheckedFile]:
-    """Read and check uploaded files (Django ``UploadedFile``s). Raises ``ValidationError``
-    listing every problem; on success each file has been scanned when a scanner is set."""
+    """Read and check uploaded files (Django ``UploadedFile``s): count, size, type. Raises
+    ``ValidationError`` listing every problem. Scanning is a separate step (``scan_files``), so
+    that a request refused for other reasons costs no scan."""
     files = list(files)
     if len(files) > MAX_FILES:
         raise ValidationError(
@@ -108,7 +110,13 @@ def check_files(files) -> list[CheckedFile]:
         checked.append(CheckedFile(filename=name, content_type=mime, data=data, scan=ScanResult.NOT_SCANNED))
     if errors:
         raise ValidationError(errors)
-    return [_scanned(f) for f in checked]
+    return checked
+
+
+def scan_files(files: list[CheckedFile]) -> list[CheckedFile]:
+    """Each file scanned when a scanner is configured; ``ValidationError`` if one is infected
+    or the scanner cannot be reached (nothing unscanned is stored then)."""
+    return [_scanned(f) for f in files]
 
 
 def _scanned(file: CheckedFile) -> CheckedFile:

@@ -43,6 +43,14 @@ def _files_help():
     }
 
 
+class _ServiceCheckedChoiceField(forms.ChoiceField):
+    """Offers the member's orders but lets the service judge the value, so that another
+    member's order gets the same message on the page as through the API."""
+
+    def valid_value(self, value):
+        return True
+
+
 class MessageForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),
@@ -63,7 +71,7 @@ class ConsultationForm(MessageForm):
     subject = forms.CharField(
         label=_("Subject"), required=False, widget=forms.TextInput(attrs={"maxlength": SUBJECT_MAX})
     )
-    order = forms.ChoiceField(label=_("Order this is about (optional)"), required=False)
+    order = _ServiceCheckedChoiceField(label=_("Order this is about (optional)"), required=False)
     callback_phone = forms.CharField(
         label=_("Phone number for a call back (optional)"),
         required=False,
@@ -81,7 +89,7 @@ class ConsultationForm(MessageForm):
                 ("", "---------"),
                 *((str(o.pk), f"{o.reference} — {o.service.name}") for o in orders),
             ]
-            self.fields["order"].valid_value = lambda value: True  # checked by the service
+
         else:
             del self.fields["order"]
 

@@ -43,7 +43,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-def _new_reference() -> str:
+def new_reference() -> str:
     # Shown to the member and put in email subjects: random, so it tells nothing about volume.
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "Q" + "".join(secrets.choice(alphabet) for _ in range(9))
@@ -55,7 +55,7 @@ def _normalize_email(value: str) -> str:
 
 class Consultation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    reference = models.CharField(_("reference"), max_length=10, unique=True, default=_new_reference)
+    reference = models.CharField(_("reference"), max_length=10, unique=True, default=new_reference)
     data_subject_id = models.UUIDField(_("data subject"), db_index=True, editable=False)
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -116,6 +116,10 @@ class Consultation(models.Model):
     @property
     def is_visitor(self) -> bool:
         return self.member_id is None
+
+    def age_days(self, at=None) -> int:
+        """Days since staff could first see it: since opening, or since a visitor confirmed."""
+        return ((at or clock.now()) - (self.confirmed_at or self.created_at)).days
 
     def reopen_until(self):
         from datetime import timedelta

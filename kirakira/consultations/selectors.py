@@ -1,4 +1,5 @@
 from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .models import Attachment, Consultation, Status
@@ -47,8 +48,11 @@ def officer_desk(user):
         for_staff(user)
         .filter(category__in=OFFICER_DESK_CATEGORIES)
         .exclude(status=Status.CLOSED)
-        .annotate(message_count=Count("messages", filter=Q(messages__is_internal=False)))
-        .order_by("created_at")
+        .annotate(
+            message_count=Count("messages", filter=Q(messages__is_internal=False)),
+            seen_since=Coalesce("confirmed_at", "created_at"),
+        )
+        .order_by("seen_since")
     )
 
 

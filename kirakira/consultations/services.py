@@ -10,21 +10,33 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
 from kirakira.orders.normalization import clean_phone
+from kirakira.privacy.crypto import datakeys
 from kirakira.privacy.crypto.fields import PlainBytes
 
 from . import attachments as attachment_checks
 from . import tasks
-from .models import BODY_MAX, SUBJECT_MAX, Attachment, AuthorKind, Category, Consultation, Message, Status
+from .models import (
+    BODY_MAX,
+    SUBJECT_MAX,
+    Attachment,
+    AuthorKind,
+    Category,
+    Consultation,
+    Message,
+    Status,
+    new_reference,
+)
 from .routing import may_see
 
 NAME_MAX = 100
 EMAIL_MAX = 254
+LIMIT_WINDOW_SECONDS = 3600
 
 
 def _text(value, *, required_message, too_long_message, maximum) -> str:
@@ -105,35 +117,52 @@ def _limit_key(kind: str, value: str) -> str:
 
 
 def _over_limit(kind: str, value: str, limit: int) -> bool:
-    """Count one more attempt in the current hour; True if that exceeds ``limit``."""
-    window = int(clock.now().timestamp() // 3600)
-    key = f"{_limit_key(kind, value)}:{window}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > limit
+    """Count one more attempt; True if more than ``limit`` fall within the last hour (a rolling
+    hour: the times of the recent attempts are kept, at most ``limit`` + 1 of them)."""
+    key = _limit_key(kind, value)
+    now = clock.now().timestamp()
+    recent = [t for t in cache.get(key, []) if now - t < LIMIT_WINDOW_SECONDS]
+    recent = [*recent, now][-(limit + 1) :]
+    cache.set(key, recent, timeout=LIMIT_WINDOW_SECONDS)
+    return len(recent) > limit
 
 
 def check_visitor_limits(*, ip: str | None, email: str) -> None:
-    """Raise ``ValidationError(code="rate_limited")`` when this address or email has opened too
-    many consultations in the last hour. Counts the attempt."""
-    limited = False
-    if ip:
-        limited |= _over_limit("ip", ip, settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
-    if email:
-        limited |= _over_limit("email", email.strip().lower(), settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL)
-    if limited:
+    """Raise ``ValidationError(code="rate_limited")`` when this address or this email address
+    has opened too many consultations in the last hour. Counts the attempt."""
+    by_ip = bool(ip) and _over_limit("ip", ip, settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
+    by_email = bool(email) and _over_limit(
+        "email", email.strip().lower(), settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL
+    )
+    if by_email:
         raise ValidationError(
-            _("Too many consultations were sent from here. Please try again in an hour, or log in."),
+            _(
+                "Too many consultations were sent for this email address. Please try again in an hour, or log in."
+            ),
+            code="rate_limited",
+        )
+    if by_ip:
+        raise ValidationError(
+            _("Too many consultations were sent from your network. Please try again in an hour, or log in."),
             code="rate_limited",
         )
 
 
 # --- opening --------------------------------------------------------------------------------
 def _add_message(consultation, *, author_kind, author, body, files=(), is_internal=False) -> Message:
+    try:
+        return _write_message(consultation, author_kind, author, body, files, is_internal)
+    except datakeys.DestroyedKey:
+        # The data subject's key was destroyed (final disposal): nothing can be added any more.
+        raise ValidationError(
+            _(
+                "The personal data of this consultation has been disposed of; nothing more can be added to it."
+            ),
+            code="disposed",
+        ) from None
+
+
+def _write_message(consultation, author_kind, author, body, files, is_internal) -> Message:
     message = Message.objects.create(
         consultation=consultation,
         data_subject_id=consultation.data_subject_id,
@@ -189,10 +218,11 @@ def consultation_open(
         raise ValidationError(errors)
     if member is None:
         check_visitor_limits(ip=ip, email=visitor_email)
+    checked = _scanned(checked)  # last: a refused request costs no scan
 
     now = clock.now()
     with transaction.atomic():
-        consultation = Consultation.objects.create(
+        consultation = Consultation(
             data_subject_id=member.pk if member else uuid.uuid4(),
             member=member,
             visitor_name=visitor_name or "",
@@ -206,6 +236,7 @@ def consultation_open(
             created_at=now,
             updated_at=now,
         )
+        _insert_with_fresh_reference(consultation)
         _add_message(
             consultation,
             author_kind=AuthorKind.MEMBER if member else AuthorKind.VISITOR,
@@ -216,6 +247,20 @@ def consultation_open(
         if member is None:
             transaction.on_commit(lambda: tasks.enqueue_email(consultation, "confirm_visitor"))
     return consultation
+
+
+def _insert_with_fresh_reference(consultation) -> None:
+    """Insert, drawing another reference in the (one in 10^13) case the drawn one is taken."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                consultation.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Consultation.objects.filter(reference=consultation.reference).exists():
+                raise
+            consultation.reference = new_reference()
+    raise ValidationError(_("The consultation could not be saved. Please try again."), code="reference")
 
 
 def _clean_name(value) -> str:
@@ -265,6 +310,13 @@ def visitor_confirm(consultation_id) -> Consultation:
     return consultation
 
 
+def _scanned(checked):
+    try:
+        return attachment_checks.scan_files(checked)
+    except ValidationError as exc:
+        raise ValidationError({"attachments": exc.error_list}) from None
+
+
 # --- the thread --------------------------------------------------------------------------------
 def _locked(consultation_id) -> Consultation:
     consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
@@ -273,14 +325,20 @@ def _locked(consultation_id) -> Consultation:
     return consultation
 
 
-def requester_reply(*, consultation_id, body, files=(), member=None) -> Message:
-    """A message from the member (``member``) or the visitor who opened the consultation.
-    A closed consultation must be reopened first."""
+def _message_input(body, files):
+    """A message's text and files, checked (and the files scanned) before any row is locked."""
     errors: dict[str, list[str]] = {}
     body = _collect(errors, "body", clean_body, body)
     checked = _collect(errors, "attachments", attachment_checks.check_files, files)
     if errors:
         raise ValidationError(errors)
+    return body, _scanned(checked)
+
+
+def requester_reply(*, consultation_id, body, files=(), member=None) -> Message:
+    """A message from the member (``member``) or the visitor who opened the consultation.
+    A closed consultation must be reopened first."""
+    body, checked = _message_input(body, files)
     with transaction.atomic():
         consultation = _locked(consultation_id)
         if consultation.member_id != (member.pk if member else None):
@@ -306,12 +364,8 @@ def staff_reply(*, consultation_id, actor, body, files=(), internal: bool = Fals
     """A staff reply (emailed to the member or visitor; the consultation becomes "answered")
     or an internal note (never shown to them; the state is unchanged)."""
     if not actor.has_perm("consultations.reply_consultation"):
-        raise ValidationError(_("You may not reply to consultations."), code="forbidden")
-    errors: dict[str, list[str]] = {}
-    body = _collect(errors, "body", clean_body, body)
-    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
-    if errors:
-        raise ValidationError(errors)
+        raise PermissionDenied
+    body, checked = _message_input(body, files)
     with transaction.atomic():
         consultation = _locked(consultation_id)
         if not may_see(actor, consultation) or consultation.status == Status.AWAITING_CONFIRMATION:
@@ -379,8 +433,6 @@ def purge_unconfirmed(*, now=None) -> int:
     their data keys: nobody confirmed they wrote them, so nothing of them is kept. Returns how
     many were deleted."""
     from datetime import timedelta
-
-    from kirakira.privacy.crypto import datakeys
 
     cutoff = (now or clock.now()) - timedelta(seconds=settings.CONSULTATION_CONFIRMATION_TIMEOUT)
     stale = Consultation.objects.filter(

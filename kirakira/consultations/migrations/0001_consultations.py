@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             name='Consultation',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reference', models.CharField(default=kirakira.consultations.models._new_reference, max_length=10, unique=True, verbose_name='reference')),
+                ('reference', models.CharField(default=kirakira.consultations.models.new_reference, max_length=10, unique=True, verbose_name='reference')),
                 ('data_subject_id', models.UUIDField(db_index=True, editable=False, verbose_name='data subject')),
                 ('visitor_name', kirakira.privacy.crypto.fields.EncryptedCharField(blank=True, default='', max_length=100, owner='data_subject_id', verbose_name='name')),
                 ('visitor_email', kirakira.privacy.crypto.fields.EncryptedEmailField(blank=True, default='', max_length=254, owner='data_subject_id', verbose_name='email address')),

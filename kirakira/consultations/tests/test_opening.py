@@ -567,7 +567,7 @@ def test_visitors_are_limited_per_address(client, mailoutbox, django_capture_on_
     settings.CONSULTATION_VISITOR_LIMIT_PER_IP = 2
     settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL = 100
     flood = {"REMOTE_ADDR": "198.51.100.20"}
-    limited = "Too many consultations were sent from here. Please try again in an hour, or log in."
+    limited = "Too many consultations were sent from your network. Please try again in an hour, or log in."
     with clock.frozen_at(NOON):
         with django_capture_on_commit_callbacks(execute=True):
             for n in range(2):
@@ -609,7 +609,8 @@ def test_visitors_are_limited_per_email_address(
         response = client.post(NEW, visitor_data(email="HANAKO@example.net"), REMOTE_ADDR="192.0.2.9")
         assert response.status_code == 400
         assert said(
-            "ja", "Too many consultations were sent from here. Please try again in an hour, or log in."
+            "ja",
+            "Too many consultations were sent for this email address. Please try again in an hour, or log in.",
         ) in page(response)
         assert Consultation.objects.count() == 2
         assert (

@@ -116,8 +116,12 @@ def test_staff_close_and_cannot_reply_to_a_closed_consultation(
     assert client.post(admin_change(consultation), {"action": "close"}).status_code == 302
     assert status_of(consultation) == Status.CLOSED
 
+    # The form offers an internal note; a reply posted anyway is refused with a message.
+    assert 'name="internal" id="id_internal" checked' in page(client.get(admin_change(consultation)))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(admin_change(consultation), {"action": "reply", "body": "遅れてすみません"})
+        response = client.post(
+            admin_change(consultation), {"action": "reply", "body": "遅れてすみません"}, follow=True
+        )
     assert response.status_code == 200
     assert "This consultation is closed." in page(response)
     assert Message.objects.count() == 1
