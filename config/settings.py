@@ -304,6 +304,9 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
+# New cookie consent records (first choices) one client address may make per hour.
+CONSENT_NEW_RECORDS_PER_IP = env.int("CONSENT_NEW_RECORDS_PER_IP", default=60)
+
 # --- Consultations --------------------------------------------------------------------------
 # A ClamAV daemon's socket ("/run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310"); empty: no scanner,
 # which the policy page and the back office then say.

@@ -23,6 +23,15 @@ def permission_denied(request, exception=None):
     return _page(request, 403, _("Access denied"), _("You do not have permission to see this page."))
 
 
+def too_many_requests(request):
+    return _page(
+        request,
+        429,
+        _("Too many requests"),
+        _("Too many requests came from your network. Please try again later."),
+    )
+
+
 def csrf_failure(request, reason=""):
     if request.path_info.startswith("/api/"):
         from kirakira.api.errors import csrf_failure as api_csrf_failure

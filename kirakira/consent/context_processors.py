@@ -33,7 +33,8 @@ class _ConsentContext:
 
     @cached_property
     def banner(self) -> bool:
-        return self.state.needs_choice(lambda: selectors.consent_basis()[1])
+        current = getattr(self.request, "consent_digest", None) or (lambda: selectors.consent_basis()[1])
+        return self.state.needs_choice(current)
 
     @property
     def asked_again(self) -> bool:

@@ -68,6 +68,9 @@ class ConsentState:
     prefs_valid: bool = False
     consent_changed: bool = False
     prefs_changed: bool = False
+    # Accepted under another cookie table than today's: asked again, and until then treated as
+    # not accepted (nothing of the preferences cookie is read or kept).
+    stale: bool = False
 
     @property
     def chosen(self) -> bool:
@@ -75,7 +78,7 @@ class ConsentState:
 
     @property
     def accepted(self) -> bool:
-        return self.choice == "accept"
+        return self.choice == "accept" and not self.stale
 
     def needs_choice(self, current_digest) -> bool:
         """Ask (again) when nothing was chosen, or the cookie table changed since.
@@ -85,7 +88,7 @@ class ConsentState:
     # --- changes, written out by the middleware -------------------------------------------------
     def choose(self, *, consent_id: str, choice: str, digest: str) -> None:
         self.consent_id, self.choice, self.digest = consent_id, choice, digest[:DIGEST_LENGTH]
-        self.consent_changed = True
+        self.consent_changed, self.stale = True, False
         if choice != "accept":
             self.language, self.dismissed = None, []
 
@@ -122,7 +125,10 @@ class ConsentState:
         return bool(self.language or self.dismissed)
 
 
-def read(cookies) -> ConsentState:
+def read(cookies, current_digest=None) -> ConsentState:
+    """The state the request's cookies describe. ``current_digest`` (a callable giving the
+    fingerprint of the cookie table consent is asked for now) is called only for a visitor who
+    accepted, to tell whether that acceptance still holds."""
     state = ConsentState(
         had_consent_cookie=CONSENT_COOKIE in cookies, had_prefs_cookie=PREFS_COOKIE in cookies
     )
@@ -137,8 +143,10 @@ def read(cookies) -> ConsentState:
     ):
         state.consent_id, state.choice, state.digest = consent["id"], consent["c"], consent["d"]
         state.consent_valid = True
+    if state.accepted and current_digest is not None:
+        state.stale = state.digest != current_digest()[:DIGEST_LENGTH]
     if not state.accepted:
-        return state  # a preferences cookie without consent is never read
+        return state  # a preferences cookie without (current) consent is never read
     prefs = _load(cookies.get(PREFS_COOKIE), _PREFS_SALT)
     if prefs is None:
         return state

@@ -1,7 +1,9 @@
+import functools
+
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
-from . import cookies
+from . import cookies, selectors
 
 
 class ConsentMiddleware(MiddlewareMixin):
@@ -10,7 +12,9 @@ class ConsentMiddleware(MiddlewareMixin):
     tampered, oversized or orphaned cookie replaced or deleted (policy C8)."""
 
     def process_request(self, request):
-        request.consent = cookies.read(request.COOKIES)
+        # Looked up at most once per request, and only when needed (the banner asks it too).
+        request.consent_digest = functools.cache(lambda: selectors.consent_basis()[1])
+        request.consent = cookies.read(request.COOKIES, current_digest=request.consent_digest)
 
     def process_response(self, request, response):
         state = getattr(request, "consent", None)

@@ -20,6 +20,10 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
+from kirakira.common.client_ip import client_ip
+from kirakira.common.errors import too_many_requests
+from kirakira.common.ratelimit import over_limit
+
 from . import services
 from .cookies import CHOICES
 
@@ -66,6 +70,12 @@ class ConsentView(_SameOriginPost, TemplateView):
         if choice not in CHOICES:
             raise BadRequest("unknown cookie choice")
         state = request.consent
+        if not state.consent_valid and over_limit(
+            "consent-new", client_ip(request), limit=settings.CONSENT_NEW_RECORDS_PER_IP
+        ):
+            # Every choice without a consent ID adds a record; a browser makes one, a script
+            # posting in a loop would fill the table.
+            return too_many_requests(request)
         record = services.consent_record(
             choice=choice, consent_id=state.consent_id if state.consent_valid else None
         )

@@ -4,17 +4,15 @@ Pages and the API call these; every change of state takes a row lock on the cons
 a member's reopen and a staff member's reply cannot interleave.
 """
 
-import hashlib
-import hmac
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
+from kirakira.common.ratelimit import over_limit
 from kirakira.orders.normalization import clean_phone
 from kirakira.privacy.crypto import datakeys
 from kirakira.privacy.crypto.fields import PlainBytes
@@ -36,7 +34,6 @@ from .routing import may_see
 
 NAME_MAX = 100
 EMAIL_MAX = 254
-LIMIT_WINDOW_SECONDS = 3600
 
 
 def _text(value, *, required_message, too_long_message, maximum) -> str:
@@ -110,29 +107,12 @@ def _clean_order(member, order):
 
 
 # --- visitor rate limits ----------------------------------------------------------------------
-def _limit_key(kind: str, value: str) -> str:
-    # A keyed hash: the cache never holds an address or an email address in the clear.
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
-    return f"consultation-limit:{kind}:{digest[:32]}"
-
-
-def _over_limit(kind: str, value: str, limit: int) -> bool:
-    """Count one more attempt; True if more than ``limit`` fall within the last hour (a rolling
-    hour: the times of the recent attempts are kept, at most ``limit`` + 1 of them)."""
-    key = _limit_key(kind, value)
-    now = clock.now().timestamp()
-    recent = [t for t in cache.get(key, []) if now - t < LIMIT_WINDOW_SECONDS]
-    recent = [*recent, now][-(limit + 1) :]
-    cache.set(key, recent, timeout=LIMIT_WINDOW_SECONDS)
-    return len(recent) > limit
-
-
 def check_visitor_limits(*, ip: str | None, email: str) -> None:
     """Raise ``ValidationError(code="rate_limited")`` when this address or this email address
     has opened too many consultations in the last hour. Counts the attempt."""
-    by_ip = bool(ip) and _over_limit("ip", ip, settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
-    by_email = bool(email) and _over_limit(
-        "email", email.strip().lower(), settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL
+    by_ip = bool(ip) and over_limit("consultation-ip", ip, limit=settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
+    by_email = bool(email) and over_limit(
+        "consultation-email", email.strip().lower(), limit=settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL
     )
     if by_email:
         raise ValidationError(

@@ -171,6 +171,54 @@ def test_a_new_cookie_table_asks_again(client):
         registry._cookies.pop("kirakira_test_new")
 
 
+def test_until_asked_again_the_old_acceptance_no_longer_counts(client):
+    choose(client, "accept")
+    client.get("/?lang=en")
+    assert prefs_of(client) == {"l": "en"}
+
+    register_cookie("kirakira_test_new", purpose="test", category=CookieCategory.PREFERENCES, max_age=60)
+    try:
+        response = client.get("/")
+        html = response.content.decode()
+        assert '<html lang="ja">' in html  # the remembered English is not used...
+        assert "クッキーの内容が変わりました" in html  # the banner asks again ("Our cookies have changed")
+        assert response.cookies[PREFS_COOKIE].value == ""  # ...and the preferences cookie goes
+        client.get("/?lang=ko")
+        assert prefs_of(client) is None  # nor is a new choice remembered
+        choose(client, "accept")
+        client.get("/?lang=ko")
+        assert prefs_of(client) == {"l": "ko"}
+    finally:
+        registry._cookies.pop("kirakira_test_new")
+
+
+def test_the_same_choice_again_adds_no_record(client):
+    choose(client, "accept")
+    choose(client, "accept")
+    assert ConsentRecord.objects.count() == 1
+    choose(client, "refuse")
+    choose(client, "accept")
+    assert list(ConsentRecord.objects.order_by("pk").values_list("choice", flat=True)) == [
+        "accept",
+        "refuse",
+        "accept",
+    ]
+
+
+def test_a_script_making_first_choices_in_a_loop_is_held_back(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CONSENT_NEW_RECORDS_PER_IP = 2
+    for _ in range(2):
+        client.cookies.clear()
+        assert choose(client, "accept").status_code == 303
+    client.cookies.clear()
+    assert choose(client, "accept").status_code == 429
+    assert ConsentRecord.objects.count() == 2
+    cache.clear()
+
+
 def test_a_new_policy_version_with_the_same_cookie_table_does_not_ask_again(client):
     officer = StaffFactory(roles=[Role.PRIVACY_OFFICER])
     with clock.frozen_at(datetime(2026, 12, 1, 12, 0, tzinfo=TOKYO)):
