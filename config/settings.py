@@ -317,6 +317,8 @@ CONSULTATION_VISITOR_LIMIT_PER_IP = env.int("CONSULTATION_VISITOR_LIMIT_PER_IP",
 CONSULTATION_VISITOR_LIMIT_PER_EMAIL = env.int("CONSULTATION_VISITOR_LIMIT_PER_EMAIL", default=3)
 # How long a visitor's confirmation link, and a link to their thread, stay valid.
 CONSULTATION_CONFIRMATION_TIMEOUT = env.int("CONSULTATION_CONFIRMATION_TIMEOUT", default=24 * 60 * 60)
+# An answered consultation left without a reply this many days is closed (its retention starts).
+CONSULTATION_IDLE_CLOSE_DAYS = env.int("CONSULTATION_IDLE_CLOSE_DAYS", default=30)
 CONSULTATION_THREAD_LINK_TIMEOUT = env.int("CONSULTATION_THREAD_LINK_TIMEOUT", default=30 * 24 * 60 * 60)
 
 # --- The studio (shown on the privacy policy page) -----------------------------------------

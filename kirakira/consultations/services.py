@@ -428,3 +428,26 @@ def purge_unconfirmed(*, now=None) -> int:
                 datakeys.shred(subject_id)
                 count += 1
     return count
+
+
+def close_idle(*, now=None) -> int:
+    """Close consultations answered by staff and left without a word from the member or visitor
+    for ``CONSULTATION_IDLE_CLOSE_DAYS``: the purpose is met, so the retention period starts
+    (they can still reopen for 30 days). Returns how many were closed."""
+    from datetime import timedelta
+
+    now = now or clock.now()
+    cutoff = now - timedelta(days=settings.CONSULTATION_IDLE_CLOSE_DAYS)
+    count = 0
+    idle = Consultation.objects.filter(status=Status.ANSWERED, updated_at__lt=cutoff)
+    for consultation_id in idle.values_list("pk", flat=True):
+        with transaction.atomic():
+            consultation = _locked(consultation_id)
+            if consultation.status != Status.ANSWERED or consultation.updated_at >= cutoff:
+                continue  # answered again meanwhile
+            consultation.status = Status.CLOSED
+            consultation.closed_at = now
+            consultation.updated_at = now
+            consultation.save(update_fields=["status", "closed_at", "updated_at"])
+            count += 1
+    return count

@@ -1,5 +1,6 @@
-"""A visitor who never confirms leaves nothing behind: once the link has expired, the
-consultation is deleted and its data key destroyed (what the confirmation email promises)."""
+"""Housekeeping commands: a visitor who never confirms leaves nothing behind (once the link
+has expired the consultation is deleted and its key destroyed, as the confirmation email
+promises), and an answered consultation left idle is closed, so its retention period starts."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -41,3 +42,30 @@ def test_an_expired_unconfirmed_consultation_is_deleted_with_its_key(settings, c
 def test_nothing_to_purge_says_so(capsys):
     call_command("purge_unconfirmed_consultations")
     assert "0 unconfirmed consultation(s) deleted." in capsys.readouterr().out
+
+
+def test_an_answered_consultation_left_idle_is_closed_and_can_still_be_reopened(settings, capsys):
+    from kirakira.common.roles import Role
+    from kirakira.common.testing import StaffFactory
+    from kirakira.consultations import services
+    from kirakira.consultations.models import Status
+
+    staff = StaffFactory(roles=[Role.CUSTOMER_SERVICE])
+    with clock.frozen_at(START):
+        idle = open_for_member()
+        services.staff_reply(consultation_id=idle.pk, actor=staff, body="回答")
+        waiting = open_for_member()  # open: staff have not answered, so it stays open
+        clock.advance(timedelta(days=settings.CONSULTATION_IDLE_CLOSE_DAYS - 1))
+        recent = open_for_member()
+        services.staff_reply(consultation_id=recent.pk, actor=staff, body="回答")
+        clock.advance(timedelta(days=2))
+        call_command("close_idle_consultations")
+        closed_at = clock.now()
+        idle.refresh_from_db()
+        services.consultation_reopen(consultation_id=idle.pk, member=idle.member)
+
+    assert "1 idle consultation(s) closed." in capsys.readouterr().out
+    assert idle.closed_at == closed_at
+    assert Consultation.objects.get(pk=waiting.pk).status == Status.OPEN
+    assert Consultation.objects.get(pk=recent.pk).status == Status.ANSWERED
+    assert Consultation.objects.get(pk=idle.pk).status == Status.OPEN  # reopened
