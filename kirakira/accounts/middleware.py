@@ -1,6 +1,7 @@
 from django.utils import translation
 
 from kirakira.common.middleware import LANGUAGE_QUERY_PARAMETER, supported_language
+from kirakira.common.origin import is_same_origin
 
 from .services import member_set_language
 
@@ -23,7 +24,9 @@ class MemberLanguageMiddleware:
     def _apply(self, request, user):
         chosen = supported_language(request.GET.get(LANGUAGE_QUERY_PARAMETER))
         if chosen:
-            if chosen == translation.get_language():  # not when a URL prefix overrode it
+            # Saved only when the switch was clicked on this site (not when a URL prefix
+            # overrode it): a link from another site must not change what the account says.
+            if chosen == translation.get_language() and is_same_origin(request):
                 member_set_language(user=user, language=chosen)
             return
         if translation.get_language_from_path(request.path_info):

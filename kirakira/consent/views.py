@@ -8,8 +8,6 @@ nobody else's data), and forgery is still refused: a POST is accepted only when 
 and a cross-site page cannot fake; the cookies themselves are ``SameSite=Lax``.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponseRedirect
@@ -22,19 +20,11 @@ from django.views.generic import TemplateView
 
 from kirakira.common.client_ip import client_ip
 from kirakira.common.errors import too_many_requests
+from kirakira.common.origin import is_same_origin
 from kirakira.common.ratelimit import over_limit
 
 from . import services
 from .cookies import CHOICES
-
-
-def _same_origin(request) -> bool:
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source or source == "null":
-        return False
-    parts = urlsplit(source)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return origin == f"{request.scheme}://{request.get_host()}" or origin in settings.CSRF_TRUSTED_ORIGINS
 
 
 def _back(request) -> HttpResponseRedirect:
@@ -54,7 +44,7 @@ class _SameOriginPost(View):
 
     @method_decorator(csrf_exempt)
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and not _same_origin(request):
+        if request.method == "POST" and not is_same_origin(request):
             raise PermissionDenied("cross-site cookie choice")
         return super().dispatch(request, *args, **kwargs)
 

@@ -484,13 +484,30 @@ def test_a_members_switch_is_kept_on_the_account_without_any_cookie(client):
     member = MemberFactory(language="ja")
     client.force_login(member)
 
-    response = client.get("/accounts/mypage/?lang=ko", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(
+        "/accounts/mypage/?lang=ko",
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_REFERER="http://testserver/accounts/mypage/",
+    )
 
     assert _language_of(response) == "ko"
     assert PREFS_COOKIE not in response.cookies
     member.refresh_from_db()
     assert member.language == "ko"
     assert _language_of(client.get("/accounts/mypage/", HTTP_ACCEPT_LANGUAGE="en")) == "ko"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("referer", [None, "https://elsewhere.example/page"])
+def test_a_switch_linked_from_another_site_does_not_change_the_account(client, referer):
+    member = MemberFactory(language="ja")
+    client.force_login(member)
+    headers = {"HTTP_REFERER": referer} if referer else {}
+
+    assert _language_of(client.get("/accounts/mypage/?lang=ko", **headers)) == "ko"  # this page only
+
+    member.refresh_from_db()
+    assert member.language == "ja"
 
 
 @pytest.mark.django_db
