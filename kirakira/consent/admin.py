@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from kirakira.common.admin_base import ViewOnlyAdmin
+
 from .models import ConsentRecord, Notice
 
 
@@ -17,19 +19,10 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ViewOnlyAdmin):
     """Proof of cookie choices, read-only: found by the consent ID a visitor reads out."""
 
     list_display = ("consent_id", "choice", "policy_version", "created_at")
     list_filter = ("choice",)
     search_fields = ("=consent_id",)
     ordering = ("-created_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
+from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 from kirakira.privacy.crypto.fields import is_destroyed
@@ -70,7 +71,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     list_display = ("reference", "category", "status", "opened_by", "age", "updated_at")
     list_filter = (RoutedFilter, StatusFilter)
     search_fields = ("reference",)
@@ -115,15 +116,6 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("age (days)"))
     def age(self, obj):
         return obj.age_days()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_reply_permission(self, request):
         return request.user.has_perm("consultations.reply_consultation")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
+from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.privacy.audit.reveal import REASON_MAX, may_reveal, reveal
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 
@@ -50,7 +51,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Customer service's and accounting's view of orders: personal fields as the catalog
     allows each role (the phone masked, for instance), work steps as actions, no editing."""
 
@@ -81,15 +82,6 @@ class OrderAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("received so far"))
     def paid(self, obj):
         return paid_total(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_work_permission(self, request):
         return request.user.has_perm("orders.work_on_order")
@@ -244,19 +236,8 @@ class RefundMarkPaidForm(forms.Form):
             self.add_error(None, exc.messages)
 
 
-class _ViewOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Refund)
-class RefundAdmin(CatalogMaskingAdminMixin, _ViewOnlyAdmin):
+class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Accounting's refund queue: the bank account as the catalog allows (the number masked),
     revealed in full with a reason on a page of its own, and the payment marked done there."""
 
@@ -398,7 +379,7 @@ class RefundAdmin(CatalogMaskingAdminMixin, _ViewOnlyAdmin):
 
 
 @admin.register(Cancellation)
-class CancellationAdmin(CatalogMaskingAdminMixin, _ViewOnlyAdmin):
+class CancellationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Cancellations as the member made them; the reason as the catalog allows."""
 
     list_display = ("order", "status_before", "refund_due_yen", "cancelled_at")
