@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
+from kirakira.common.validation import collect
 
 from .models import User
 from .normalization import (
@@ -29,13 +30,6 @@ def _login_id_taken_message() -> str:
     return _("This login ID is already taken.")
 
 
-def _collect(errors: dict, field: str, check, value):
-    try:
-        check(value)
-    except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
-
-
 def _validate_email_syntax(value: str) -> None:
     from django.core.validators import EmailValidator
 
@@ -53,9 +47,9 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
     """
     login_id, name, email = normalize_login_id(login_id), normalize_name(name), normalize_email(email)
     errors: dict[str, list[str]] = {}
-    _collect(errors, "login_id", validate_login_id, login_id)
-    _collect(errors, "name", validate_name, name)
-    _collect(errors, "email", _validate_email_syntax, email)
+    collect(errors, "login_id", validate_login_id, login_id)
+    collect(errors, "name", validate_name, name)
+    collect(errors, "email", _validate_email_syntax, email)
     if "login_id" not in errors and User.objects.filter(login_id=login_id).exists():
         errors["login_id"] = [_login_id_taken_message()]
     if "email" not in errors and User.objects.with_email(email).exists():
@@ -146,9 +140,9 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
     new_name = normalize_name(name) if name is not None else None
     new_email = normalize_email(email) if email is not None else None
     if new_name is not None:
-        _collect(errors, "name", validate_name, new_name)
+        collect(errors, "name", validate_name, new_name)
     if new_email is not None and new_email != user.email:
-        _collect(errors, "email", _validate_email_syntax, new_email)
+        collect(errors, "email", _validate_email_syntax, new_email)
         if "email" not in errors and User.objects.with_email(new_email).exclude(pk=user.pk).exists():
             errors["email"] = [_email_taken_message()]
     if errors:

@@ -12,3 +12,11 @@ def apply_service_errors(form: forms.Form, exc: ValidationError, renames: dict |
             form.add_error(target if target in form.fields else None, messages)
     else:
         form.add_error(None, exc.messages)
+
+
+class ServiceCheckedChoiceField(forms.ChoiceField):
+    """Choices rendered for the page but judged by the service, so that a value outside them
+    gets the same message on the page as through the API."""
+
+    def valid_value(self, value):
+        return True

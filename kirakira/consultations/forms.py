@@ -4,6 +4,8 @@ page and the API give the same messages for the same mistake."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.common.forms import ServiceCheckedChoiceField
+
 from .attachments import MAX_BYTES, MAX_FILES
 from .models import BODY_MAX, SUBJECT_MAX, Category
 
@@ -43,14 +45,6 @@ def _files_help():
     }
 
 
-class _ServiceCheckedChoiceField(forms.ChoiceField):
-    """Offers the member's orders but lets the service judge the value, so that another
-    member's order gets the same message on the page as through the API."""
-
-    def valid_value(self, value):
-        return True
-
-
 class MessageForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),
@@ -71,7 +65,7 @@ class ConsultationForm(MessageForm):
     subject = forms.CharField(
         label=_("Subject"), required=False, widget=forms.TextInput(attrs={"maxlength": SUBJECT_MAX})
     )
-    order = _ServiceCheckedChoiceField(label=_("Order this is about (optional)"), required=False)
+    order = ServiceCheckedChoiceField(label=_("Order this is about (optional)"), required=False)
     callback_phone = forms.CharField(
         label=_("Phone number for a call back (optional)"),
         required=False,

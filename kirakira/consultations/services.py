@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kirakira.common import clock
 from kirakira.common.ratelimit import over_limit
+from kirakira.common.validation import collect
 from kirakira.orders.normalization import clean_phone
 from kirakira.privacy.crypto import datakeys
 from kirakira.privacy.crypto.fields import PlainBytes
@@ -64,15 +65,6 @@ def clean_body(value) -> str:
         too_long_message=_("A message is at most %(max)d characters long."),
         maximum=BODY_MAX,
     )
-
-
-def _collect(errors: dict, field: str, clean, *args):
-    try:
-        return clean(*args)
-    except ValidationError as exc:
-        # Keep the ValidationErrors themselves, so their codes ("too_large", ...) survive.
-        errors.setdefault(field, []).extend(getattr(exc, "error_list", exc.messages))
-        return None
 
 
 def _clean_category(value) -> str:
@@ -186,14 +178,14 @@ def consultation_open(
     """
     errors: dict[str, list[str]] = {}
     if member is None:
-        visitor_name = _collect(errors, "name", _clean_name, visitor_name)
-        visitor_email = _collect(errors, "email", _clean_email, visitor_email)
-    category = _collect(errors, "category", _clean_category, category)
-    subject = _collect(errors, "subject", clean_subject, subject)
-    body = _collect(errors, "body", clean_body, body)
-    order = _collect(errors, "order", _clean_order, member, order) if member or order else None
-    callback_phone = _collect(errors, "callback_phone", _clean_phone, callback_phone)
-    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
+        visitor_name = collect(errors, "name", _clean_name, visitor_name)
+        visitor_email = collect(errors, "email", _clean_email, visitor_email)
+    category = collect(errors, "category", _clean_category, category)
+    subject = collect(errors, "subject", clean_subject, subject)
+    body = collect(errors, "body", clean_body, body)
+    order = collect(errors, "order", _clean_order, member, order) if member or order else None
+    callback_phone = collect(errors, "callback_phone", _clean_phone, callback_phone)
+    checked = collect(errors, "attachments", attachment_checks.check_files, files)
     if errors:
         raise ValidationError(errors)
     if member is None:
@@ -308,8 +300,8 @@ def _locked(consultation_id) -> Consultation:
 def _message_input(body, files):
     """A message's text and files, checked (and the files scanned) before any row is locked."""
     errors: dict[str, list[str]] = {}
-    body = _collect(errors, "body", clean_body, body)
-    checked = _collect(errors, "attachments", attachment_checks.check_files, files)
+    body = collect(errors, "body", clean_body, body)
+    checked = collect(errors, "attachments", attachment_checks.check_files, files)
     if errors:
         raise ValidationError(errors)
     return body, _scanned(checked)

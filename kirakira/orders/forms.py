@@ -5,24 +5,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from kirakira.common.forms import apply_service_errors
+from kirakira.common.forms import ServiceCheckedChoiceField, apply_service_errors
 
 from . import lifecycle, selectors, services
 from .models import NOTE_MAX, AccountType
 
 
-class _ServiceCheckedChoiceField(forms.ChoiceField):
-    """A choice rendered from the service's platforms but checked by ``order_place``, so that an
-    unknown platform gets the same message on the page as through the API."""
-
-    def valid_value(self, value):
-        return True
-
-
 class OrderForm(forms.Form):
     # Every field is optional here and no length is limited: the service checks them all, after
     # normalising, so that the messages name the real rules and limits.
-    platform = _ServiceCheckedChoiceField(label=_("SNS platform"), required=False)
+    platform = ServiceCheckedChoiceField(label=_("SNS platform"), required=False)
     sns_account_id = forms.CharField(
         label=_("SNS account ID"),
         required=False,

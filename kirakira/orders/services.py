@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.accounts.models import User
+from kirakira.common.validation import collect
 
 from . import normalization
 from .models import NOTE_MAX, Order, OrderEvent, Service
@@ -20,14 +21,6 @@ REFERENCE_LENGTH = 8
 
 def new_reference() -> str:
     return "K" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH - 1))
-
-
-def _collect(errors: dict, field: str, clean, *args):
-    try:
-        return clean(*args)
-    except ValidationError as exc:
-        errors.setdefault(field, []).extend(exc.messages)
-        return None
 
 
 def order_place(
@@ -58,13 +51,13 @@ def order_place(
     if chosen is None:
         errors["platform"] = [_("Choose one of the SNS platforms this service is for.")]
     else:
-        sns_account_id = _collect(
+        sns_account_id = collect(
             errors, "sns_account_id", normalization.clean_account_id, sns_account_id, chosen
         )
-    photo_links = _collect(
+    photo_links = collect(
         errors, "photo_links", normalization.clean_photo_links, photo_links, service.photo_link_count
     )
-    phone = _collect(errors, "phone", normalization.clean_phone, phone)
+    phone = collect(errors, "phone", normalization.clean_phone, phone)
     # Browsers send line breaks as CRLF; count each as one character, as the member sees it.
     note = (note or "").replace("\r\n", "\n").strip() if isinstance(note, str) else None
     if note is None:
