@@ -7,6 +7,25 @@ import pytest
 pytest_plugins = ["kirakira.common.browser_testing"]
 
 
+# First of the autouse fixtures, so that it watches the others' set-up and tear-down too.
+@pytest.fixture(autouse=True)
+def personal_data_capture():
+    """A test fails when a log record (any logger, any level) or a task row or task result
+    written during it holds the email, phone, name or SNS ID of a row saved during it
+    (kirakira/common/pii_capture.py): the catalog declares logs and task rows free of them."""
+    from kirakira.common.pii_capture import Capture
+
+    capture = Capture()
+    capture.start()
+    try:
+        yield capture
+    finally:
+        capture.stop()
+    leaks = capture.leaks()
+    if leaks:
+        pytest.fail("Personal data where the catalog says there is none:\n" + "\n".join(leaks), pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -9,6 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -33,15 +38,38 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _strong_key(key: str) -> bool:
+    """Django's own test for a weak key (security.W009 and W025), which production refuses
+    outright rather than only warning about."""
+    return (
+        len(key) >= SECRET_KEY_MIN_LENGTH
+        and len(set(key)) >= SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        and not key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
+_STRONG_KEY_RULE = (
+    f"at least {SECRET_KEY_MIN_LENGTH} characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} "
+    f"different ones, not starting with '{SECRET_KEY_INSECURE_PREFIX}'"
+)
+
 if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off when KIRAKIRA_PRODUCTION is on.")
     SECRET_KEY = env.str("SECRET_KEY", default="")
-    if len(SECRET_KEY) < 50:
+    if not _strong_key(SECRET_KEY):
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set (at least 50 characters) when KIRAKIRA_PRODUCTION is on."
+            f"SECRET_KEY must be set to a strong key ({_STRONG_KEY_RULE}) when KIRAKIRA_PRODUCTION is on."
         )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _development_secret_key()
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+if PRODUCTION:
+    for _position, _key in enumerate(SECRET_KEY_FALLBACKS, start=1):
+        if not _strong_key(_key):  # the key itself is never printed
+            raise ImproperlyConfigured(
+                f"SECRET_KEY_FALLBACKS: key {_position} is weak; each key needs {_STRONG_KEY_RULE}."
+            )
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -61,6 +89,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -76,12 +105,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outside everything that can draw an error page: under /api/ every error becomes JSON.
+    "kirakira.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kirakira.consent.middleware.ConsentMiddleware",
     "kirakira.common.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed a staff member's roles or flags, from where (the permission-change log).
+    "kirakira.privacy.audit.permissions.PermissionChangeMiddleware",
+    "kirakira.accounts.session_tracking.SessionTrackingMiddleware",
     "kirakira.accounts.middleware.MemberLanguageMiddleware",
     "kirakira.usage.middleware.UsageLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -136,6 +171,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts and authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: a login ID under attack from many addresses is slowed down before anything else
+    # (see kirakira/accounts/throttles.py).
+    "kirakira.accounts.throttles.LoginIdSlowdownBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -172,6 +210,24 @@ AXES_VERBOSE = False
 # Successful logins are already in the usage log; a second, unbounded log of IPs and user
 # agents would be personal data kept for no declared purpose.
 AXES_DISABLE_ACCESS_LOG = True
+# No back-office pages of lockout records: they show addresses and login IDs that the catalog
+# gives no staff role, and only a superuser (who gets no personal data) could open them.
+# Lockouts are lifted on the server with ``axes_reset``.
+AXES_ENABLE_ADMIN = False
+# An attempt the login ID slowdown turned away is not a failure of that address.
+AXES_WHITELIST_CALLABLE = "kirakira.accounts.throttles.turned_away"
+
+# One login ID tried from many addresses (which the per-address lockout above does not see):
+# after LOGIN_ID_SLOWDOWN_AFTER failures within LOGIN_ID_SLOWDOWN_WINDOW seconds, addresses
+# the account has not used in the last LOGIN_ID_FAMILIAR_DAYS days get one attempt per
+# LOGIN_ID_SLOWDOWN_SECONDS between them; the account's familiar addresses are never slowed.
+LOGIN_ID_SLOWDOWN_AFTER = env.int("LOGIN_ID_SLOWDOWN_AFTER", default=10)
+LOGIN_ID_SLOWDOWN_WINDOW = env.int("LOGIN_ID_SLOWDOWN_WINDOW", default=15 * 60)
+LOGIN_ID_SLOWDOWN_SECONDS = env.int("LOGIN_ID_SLOWDOWN_SECONDS", default=30)
+LOGIN_ID_FAMILIAR_DAYS = env.int("LOGIN_ID_FAMILIAR_DAYS", default=30)
+# Password reset requests per hour, per client address and per email address asked about.
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 
 # The client address is REMOTE_ADDR unless the request came through one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -257,22 +313,34 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Finished task rows (successful or failed) are deleted this many days after they finish, by
+# `manage.py prune_task_results` (kirakira/common/tasks.py).
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=7)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["kirakira.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kirakira.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "kirakira.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {"register": env.str("REGISTER_THROTTLE_RATE", default="20/hour")},
 }
+# The largest request body the API takes (413 above it). The largest legitimate ones (a
+# consultation of 10,000 characters, an order with ten links of 2,000) stay under 100 KB even
+# with every character escaped as \uXXXX. Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
+# (2.5 MB) on its own, so a larger value here has no effect.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# knox's own token model, named so that a model pointing at it can be migrated.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model label
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
     "TOKEN_TTL": timedelta(days=30),
-    "TOKEN_LIMIT_PER_USER": 20,
+    # Live tokens per member; logging in at the limit ends the member's oldest token
+    # (kirakira.accounts.services.member_token_create), so a new login always succeeds.
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_MEMBER", default=20),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kirakira API",
@@ -315,6 +383,8 @@ CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
 # Visitors (not logged in) may open this many consultations per hour, per address and per email.
 CONSULTATION_VISITOR_LIMIT_PER_IP = env.int("CONSULTATION_VISITOR_LIMIT_PER_IP", default=5)
 CONSULTATION_VISITOR_LIMIT_PER_EMAIL = env.int("CONSULTATION_VISITOR_LIMIT_PER_EMAIL", default=3)
+# Members may open this many consultations per hour (pages and API together).
+CONSULTATION_MEMBER_LIMIT_PER_HOUR = env.int("CONSULTATION_MEMBER_LIMIT_PER_HOUR", default=10)
 # How long a visitor's confirmation link, and a link to their thread, stay valid.
 CONSULTATION_CONFIRMATION_TIMEOUT = env.int("CONSULTATION_CONFIRMATION_TIMEOUT", default=24 * 60 * 60)
 # An answered consultation left without a reply this many days is closed (its retention starts).
@@ -345,26 +415,38 @@ STUDIO_BANK_ACCOUNT = {
     "account_number": env.str("STUDIO_BANK_ACCOUNT_NUMBER", default="1234567"),
     "account_holder": env.str("STUDIO_BANK_ACCOUNT_HOLDER", default="ド）プレトスタジオ"),
 }
-# The measures the policy page lists (codes from kirakira.privacy.policy.measures). The
-# software's own measures are always listed; these add the studio's operational ones.
-PRIVACY_SECURITY_MEASURES = env.list(
-    "PRIVACY_SECURITY_MEASURES",
-    default=[
-        "antivirus",
-        "intrusion_prevention",
-        "vulnerability_scanning",
-        "staff_training",
-        "security_pledge",
-    ],
-)
+# The operator's own statements, which no software can verify (training, a security pledge,
+# antivirus on the studio's computers...): the policy page states only the codes named here
+# (kirakira.privacy.policy.operator). The default states nothing.
+PRIVACY_OPERATOR_STATEMENTS = env.list("PRIVACY_OPERATOR_STATEMENTS", default=[])
 
 # --- Security -------------------------------------------------------------------------------
+# Sessions in the database, in a table that knows each session's member, so that members can
+# see and end their sessions (kirakira/accounts/session_tracking.py).
+SESSION_ENGINE = "kirakira.accounts.session_tracking"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: scripts and styles only from our own
+# static files, no inline code anywhere (member pages, back office and API docs alike). Images
+# may be data: URLs, which the admin's and the API docs' stylesheets use for icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True

@@ -1,69 +1,319 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+"""The back office's accounts and roles.
 
+Threat model: a member of staff who gives themselves, or someone else, more than their role —
+superuser status, staff status for a member account, a role, or another person's password.
+So here:
+
+- superuser status is shown, never set (only ``createsuperuser`` on the server gives it);
+- one's own roles and flags are read-only, and the services refuse them again
+  (``kirakira.accounts.staff``), as does the permission-change log's hook for any other path;
+- staff status is set only by creating a staff account, and can only be removed afterwards;
+  roles exist on staff accounts only;
+- no page shows or sets a password: the owner is sent the reset email ("forgot my password"),
+  and a new staff member sets their first password from it;
+- no account is ever deleted here; offboarding is removing staff status or deactivating.
+
+Personal fields are shown as the catalog allows the viewer's roles (the masking mixin), and roles
+are read-only: their permissions are set from their declarations (``kirakira.common.roles``).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
+
+from kirakira.common.admin_base import ViewOnlyAdmin
+from kirakira.common.forms import apply_service_errors
+from kirakira.common.roles import Role
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 
+from . import staff
 from .models import User
-from .normalization import normalize_email, normalize_login_id
+from .normalization import normalize_email
+
+ACCESS_FLAGS = ("is_active", "is_staff")
 
 
-def _clean_unique_email(form):
-    email = normalize_email(form.cleaned_data.get("email", ""))
-    others = User.objects.with_email(email)
-    if form.instance.pk:
-        others = others.exclude(pk=form.instance.pk)
-    if others.exists():
-        raise ValidationError(_("This email address is already registered."))
-    return email
+def _role_groups():
+    return Group.objects.filter(name__in=Role.values).order_by("name")
 
 
-class StaffUserCreationForm(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
+def _add_service_errors(form, exc) -> None:
+    """A service's errors on the fields that have none yet (a field the form already refused
+    needs no second message)."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or _("Your role may not do this."))
+        return
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            if field not in form.errors:
+                form.add_error(field if field in form.fields else None, errors)
+    else:
+        apply_service_errors(form, exc)
+
+
+class StaffCreationForm(forms.ModelForm):
+    """A new staff account: who it is and its roles. No password: the person sets their own
+    from the email they are sent."""
+
+    roles = forms.ModelMultipleChoiceField(
+        label=_("roles"), queryset=Group.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
         model = User
-        fields = ("login_id", "name", "email")
+        fields = ("login_id", "name", "email", "language")
 
-    def clean_login_id(self):
-        return normalize_login_id(self.cleaned_data.get("login_id", ""))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].queryset = _role_groups()
 
-    clean_email = _clean_unique_email
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            staff.staff_check_new(
+                login_id=cleaned.get("login_id", ""),
+                name=cleaned.get("name", ""),
+                email=cleaned.get("email", ""),
+                language=cleaned.get("language", ""),
+                roles=[group.name for group in cleaned.get("roles") or ()],
+            )
+        except ValidationError as exc:
+            _add_service_errors(self, exc)
+        return cleaned
 
 
-class StaffUserChangeForm(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+class AccountChangeForm(forms.ModelForm):
+    """An account's page. Which fields it holds is decided per viewer and account by
+    ``UserAdmin``; what it may change of access is checked by the service."""
+
+    actor = None  # the viewer, set by ``UserAdmin.get_form``
+
+    class Meta:
         model = User
-        fields = "__all__"
+        fields = ("login_id", "name", "email", "pending_email", "language", "is_active", "is_staff", "groups")
 
-    clean_email = _clean_unique_email
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email", ""))
+        if User.objects.with_email(email).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("This email address is already registered."))
+        return email
+
+    def requested_access(self) -> dict:
+        """The access changes this form asks for (``None``: left as it is)."""
+        groups = self.cleaned_data.get("groups") if "groups" in self.changed_data else None
+        return {
+            **{flag: self.cleaned_data.get(flag) if flag in self.changed_data else None for flag in ACCESS_FLAGS},
+            "roles": None if groups is None else [group.name for group in groups],
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            # The instance still holds the stored values here (the form's values reach it later).
+            staff.access_check_change(user=self.instance, actor=self.actor, **self.requested_access())
+        except (PermissionDenied, ValidationError) as exc:
+            _add_service_errors(self, exc)
+        return cleaned
+
+
+class _AccountAdminBase(admin.ModelAdmin):
+    """What the fields are for a viewer and an account; the masking mixin (placed before this)
+    then shows each personal field as the viewer's roles allow."""
+
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("login_id", "name", "email", "language", "roles")}),)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        access = ["is_active", "is_staff", "is_superuser", *(["groups"] if obj.is_staff else [])]
+        return (
+            (None, {"fields": ("login_id", "password_status")}),
+            (
+                _("Personal information"),
+                {"fields": ("name", "email", "email_confirmed_at", "pending_email", "language")},
+            ),
+            (_("Staff and roles"), {"fields": access}),
+            (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        readonly = ["password_status", "last_login", "date_joined", "email_confirmed_at", "is_superuser"]
+        if obj.pk == request.user.pk:
+            readonly += ["is_active", "is_staff", "groups"]  # nobody changes their own access
+        elif not obj.is_staff:
+            readonly += ["is_staff"]  # a member account never becomes staff
+        return readonly
 
 
 @admin.register(User)
-class UserAdmin(CatalogMaskingAdminMixin, DjangoUserAdmin):
-    form = StaffUserChangeForm
-    add_form = StaffUserCreationForm
+class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
+    form = AccountChangeForm
+    add_form = StaffCreationForm
     ordering = ("login_id",)
     list_display = ("login_id", "name", "is_staff", "is_active", "email_confirmed_at", "date_joined")
     list_filter = ("is_staff", "is_active", "groups")
     search_fields = ("login_id",)
-    fieldsets = (
-        (None, {"fields": ("login_id", "password")}),
-        (
-            _("Personal information"),
-            {"fields": ("name", "email", "email_confirmed_at", "pending_email", "language")},
-        ),
-        (_("Staff and roles"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = (
-        (
-            None,
+    actions = ["send_password_reset"]
+
+    @admin.display(description=_("password"))
+    def password_status(self, obj):
+        return _("set") if obj.has_usable_password() else _("not set")
+
+    # --- permissions ------------------------------------------------------------------------
+    def has_add_permission(self, request):
+        # As Django's own user admin: adding an account is changing accounts.
+        return super().has_add_permission(request) and self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no role deletes accounts; superuser status changes nothing here
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return not lookup.startswith("password") and super().lookup_allowed(lookup, value, request)
+
+    # --- forms ------------------------------------------------------------------------------
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form_class
+        return type(form_class.__name__, (form_class,), {"actor": request.user})
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = _role_groups()
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            data = form.cleaned_data
+            created = staff.staff_create(
+                login_id=data["login_id"],
+                name=data["name"],
+                email=data["email"],
+                language=data["language"],
+                roles=[group.name for group in data["roles"]],
+                actor=request.user,
+            )
+            # The admin logs and redirects with the object it built; make it the created one.
+            obj.pk, obj.login_id, obj._state.adding = created.pk, created.login_id, False
+            self.message_user(
+                request,
+                _("The new staff member is sent an email to set their own password."),
+                messages.SUCCESS,
+            )
+            return
+        # Access is changed by the service below (save_related); the rest of the form as usual.
+        for flag in ACCESS_FLAGS:
+            setattr(obj, flag, form.initial.get(flag, getattr(obj, flag)))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            return super().save_related(request, form, formsets, change)
+        requested = form.requested_access()
+        form.cleaned_data.pop("groups", None)  # roles are set by the service, not the form
+        super().save_related(request, form, formsets, change)
+        if any(value is not None for value in requested.values()):
+            staff.access_change(user_id=form.instance.pk, actor=request.user, **requested)
+
+    # --- the password-reset email ------------------------------------------------------------
+    @admin.action(description=_("Send a password-reset email to the account's own address"), permissions=["change"])
+    def send_password_reset(self, request, queryset):
+        sent = 0
+        for user in queryset:
+            try:
+                staff.account_send_password_reset(user_id=user.pk, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(
+                request, _("Password-reset emails are being sent: %(count)d.") % {"count": sent}, messages.SUCCESS
+            )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            # Django's page for setting another person's password; it does not exist here.
+            path("<path:object_id>/password/", self.admin_site.admin_view(self.no_password_page)),
+            path(
+                "<path:object_id>/send-password-reset/",
+                self.admin_site.admin_view(self.send_password_reset_view),
+                name="{}_{}_send_password_reset".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def no_password_page(self, request, object_id):
+        raise Http404
+
+    def _change_url(self, obj):
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if obj is not None and self.has_change_permission(request, obj):
+            extra_context["send_password_reset_url"] = reverse(
+                f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_send_password_reset",
+                args=[obj.pk],
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_password_reset_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                staff.account_send_password_reset(user_id=obj.pk, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.log_change(request, obj, _("Sent a password-reset email."))
+                self.message_user(
+                    request, _("A password-reset email is being sent to the account's own address."), messages.SUCCESS
+                )
+            return HttpResponseRedirect(self._change_url(obj))
+        return TemplateResponse(
+            request,
+            "admin/accounts/user/send_password_reset.html",
             {
-                "classes": ("wide",),
-                "fields": ("login_id", "name", "email", "usable_password", "password1", "password2"),
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": obj,
+                "title": _("Send a password-reset email"),
+                "change_url": self._change_url(obj),
             },
-        ),
-    )
-    readonly_fields = ("last_login", "date_joined", "email_confirmed_at")
-    filter_horizontal = ("groups",)
+        )
+
+
+# Roles are read-only in the back office: their permissions come from their declarations.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+# API tokens are shown to no role (their digests and owners are login state); members see and
+# end their own from "my page", and nobody may mint a token for someone else.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(Group)
+class RoleAdmin(ViewOnlyAdmin):
+    list_display = ("name",)
+    fields = ("name", "permissions")
+    readonly_fields = ("name", "permissions")

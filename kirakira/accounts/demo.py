@@ -4,9 +4,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from kirakira.common import clock
+from kirakira.common.roles import ROLE_DECLARATIONS
 
 from .models import User
-from .roles import Role
 
 DEMO_MEMBERS = [
     # login ID, name, email, language, confirmed
@@ -16,13 +16,8 @@ DEMO_MEMBERS = [
     ("newbie", "鈴木 一郎", "newbie@example.com", "ja", False),
 ]
 
-DEMO_STAFF = [
-    ("cs_sato", "佐藤 カスタマー", Role.CUSTOMER_SERVICE),
-    ("acct_tanaka", "田中 経理", Role.ACCOUNTING),
-    ("dpo_kimura", "木村 個人情報管理責任者", Role.PRIVACY_OFFICER),
-    ("privacy_ito", "伊藤 個人情報担当", Role.PRIVACY_STAFF),
-    ("admin_kato", "加藤 管理者", Role.ADMINISTRATOR),
-]
+# One staff account per role, as each role's declaration names it.
+DEMO_STAFF = [(*d.demo_account, d.code) for d in ROLE_DECLARATIONS if d.demo_account[0]]
 
 
 @transaction.atomic
@@ -56,6 +51,6 @@ def load_demo_accounts(*, password: str) -> list[tuple[str, str, bool]]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role.value))
-        rows.append((login_id, f"staff: {role.value}", created))
+        user.groups.add(Group.objects.get(name=role))
+        rows.append((login_id, f"staff: {role}", created))
     return rows

@@ -7,6 +7,7 @@ from kirakira.common.forms import apply_service_errors
 
 from . import services
 from .normalization import LOGIN_ID_MAX, NAME_MAX
+from .throttles import slowdown_message
 
 
 class RegistrationForm(forms.Form):
@@ -77,6 +78,14 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account is inactive."),
     }
 
+    def get_invalid_login_error(self):
+        wait = getattr(self.request, "login_turned_away", 0)
+        if wait:
+            # Said above the form (which keeps the login ID); the answer becomes a 429.
+            self.request.login_slowdown_in_form = True
+            return ValidationError(slowdown_message(wait), code="login_slowed_down")
+        return super().get_invalid_login_error()
+
 
 class ProfileForm(forms.Form):
     name = forms.CharField(
@@ -105,5 +114,14 @@ class PasswordResetRequestForm(forms.Form):
         label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
-    def save(self) -> None:
-        services.member_request_password_reset(email=self.cleaned_data["email"])
+    def save(self, *, ip: str | None) -> int:
+        """0 once the request is taken (a link is sent if the address is registered; the page
+        says the same either way), or the seconds to wait, with the reason on the form."""
+        try:
+            services.member_request_password_reset(email=self.cleaned_data["email"], ip=ip)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) != "rate_limited":
+                raise
+            apply_service_errors(self, exc)
+            return exc.params["retry_after"]
+        return 0

@@ -2,7 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -91,3 +92,78 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_order(self) -> bool:
         return self.is_active and self.email_confirmed
+
+    def save(self, *args, **kwargs):
+        # A new password (set_password(), not the hash upgrade a login may do) and a deactivation
+        # end every other login of the account, whichever path made the change: the member's
+        # pages, the back office, a management command or the shell.
+        update_fields = kwargs.get("update_fields")
+
+        def saves(name: str) -> bool:
+            return update_fields is None or name in update_fields
+
+        ends_logins = not self._state.adding and (
+            (self._password is not None and saves("password")) or (not self.is_active and saves("is_active"))
+        )
+        if not ends_logins:
+            return super().save(*args, **kwargs)
+        from .services import member_logins_end
+        from .session_tracking import current_session_key
+
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            member_logins_end(user=self, keep_session_key=current_session_key(self))
+
+
+class BrowserSession(AbstractBaseSession):
+    """A browser's session: Django's database session (its documented way to extend that engine)
+    with the member it is logged in as, so that the member can see and end it.
+
+    Ending a session deletes its row; the next request with that cookie then finds no session
+    and is anonymous. The extra columns are copied from the session's data on every save (see
+    ``session_tracking.SessionStore``), so a new key after a login or a password change keeps
+    the same ``public_id``, creation time and client.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # Names the session on the member's pages; the session key itself is a secret and is never shown.
+    # Not unique: while a key is being replaced, the old and the new row share it for a moment.
+    public_id = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # A short description such as "Firefox (Windows)", never the raw User-Agent header.
+    client = models.CharField(max_length=60, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("browser session")
+        verbose_name_plural = _("browser sessions")
+
+    def __str__(self):
+        return str(self.public_id or "-")  # never the session key, which logs in whoever holds it
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .session_tracking import SessionStore
+
+        return SessionStore
+
+
+class MemberToken(models.Model):
+    """What a member sees of one of their API tokens, beside knox's ``AuthToken`` (which keeps
+    neither the client nor the last use). Goes with its token, whoever deletes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token = models.OneToOneField(
+        settings.KNOX_TOKEN_MODEL, on_delete=models.CASCADE, related_name="member_token"
+    )
+    client = models.CharField(max_length=60, blank=True, default="")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return str(self.id)

@@ -52,5 +52,6 @@ def validate_name(value: str) -> None:
         raise ValidationError(
             _("A name is at most %(max)d characters long."), code="name_length", params={"max": NAME_MAX}
         )
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
+    # Zl and Zp (U+2028, U+2029) break a line like a control character would.
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in value):
         raise ValidationError(_("The name contains characters that cannot be used."), code="name_characters")

@@ -96,3 +96,27 @@ catalog.register(
         "disposed of with it",
     ),
 )
+
+# A member's logins as the member sees and ends them on "my page" (session_tracking.py): when
+# each was made and last used, and a short label of the browser or program ("Firefox (Windows)",
+# "curl"; never the raw User-Agent header). Personal: they describe a member's devices and
+# when the member used the service. They go when the login ends — logout, expiry, a password or
+# email change, a deactivation, or the member ending it.
+catalog.register_record(
+    "accounts.BrowserSession",
+    context=Context.SECURITY,
+    subject="user",
+    items=[Item.SESSION, Item.TIME_OF_USE],
+    purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    automatic=True,
+)
+catalog.register_record(
+    "accounts.MemberToken",
+    context=Context.SECURITY,
+    subject="token",  # knox's AuthToken, whose user is the member
+    items=[Item.SESSION, Item.TIME_OF_USE],
+    purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    automatic=True,
+)

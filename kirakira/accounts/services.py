@@ -5,12 +5,15 @@ import uuid
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from knox.models import AuthToken
+from knox.settings import knox_settings
 
 from kirakira.common import clock
 from kirakira.common.validation import collect
 
-from .models import User
+from .models import BrowserSession, MemberToken, User
 from .normalization import (
     normalize_email,
     normalize_login_id,
@@ -18,7 +21,9 @@ from .normalization import (
     validate_login_id,
     validate_name,
 )
+from .session_tracking import current_session_key
 from .tasks import enqueue_member_email
+from .throttles import check_password_reset_limits
 from .tokens import email_confirmation_token
 
 
@@ -107,6 +112,8 @@ def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
                     user.save(update_fields=["email", "email_index", "pending_email", "email_confirmed_at"])
             except IntegrityError:
                 raise ValidationError(_email_taken_message(), code="email_taken") from None
+            # The address that can reset the password changed: no other login outlives that.
+            member_logins_end(user=user, keep_session_key=current_session_key(user))
             return user, ConfirmationResult.EMAIL_CHANGE
         if user.email_confirmed_at is not None:
             raise invalid
@@ -170,8 +177,94 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
     return email_change
 
 
-def member_request_password_reset(*, email: str) -> None:
-    """Send a reset link if an active account has this email; say nothing either way."""
+def member_request_password_reset(*, email: str, ip: str | None = None) -> None:
+    """Send a reset link if an active account has this email; say nothing either way.
+
+    Raises ``ValidationError(code="rate_limited")`` when the client address ``ip`` or this
+    email address (registered or not, so the limit reveals nothing) asked too often."""
+    check_password_reset_limits(ip=ip, email=email)
     user = User.objects.with_email(email).filter(is_active=True).first()
     if user is not None and user.has_usable_password():
         transaction.on_commit(lambda: enqueue_member_email(user, "password_reset"))
+
+
+# --- Logins: browser sessions and API tokens (design in session_tracking.py) --------------------
+
+
+def member_logins_end(*, user: User, keep_session_key: str | None = None) -> None:
+    """End every API token and every browser session of ``user`` but the session whose key is
+    ``keep_session_key`` (the one making the change). A new password, a confirmed email change
+    and a deactivation call this."""
+    with transaction.atomic():
+        sessions = BrowserSession.objects.filter(user=user)
+        if keep_session_key is not None:
+            sessions = sessions.exclude(session_key=keep_session_key)
+        sessions.delete()
+        AuthToken.objects.filter(user=user).delete()
+
+
+def member_token_create(*, user: User, client: str):
+    """A new API token for ``user``, whose password has just been checked: ``(AuthToken, token)``.
+
+    A member keeps at most ``REST_KNOX["TOKEN_LIMIT_PER_USER"]`` live tokens; logging in at the
+    limit ends the oldest, so a member who lost a device can always log in again. ``None`` when
+    the account changed since the password was checked (a new password or a deactivation
+    committed in between), so that such a login cannot outlive the change.
+    """
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    now = clock.now()
+    with transaction.atomic():
+        # The member's row lock serialises their logins (two at once could pass the limit) and
+        # orders them after a password change or deactivation.
+        locked = User.objects.select_for_update().filter(pk=user.pk).first()
+        if locked is None or not locked.is_active or locked.password != user.password:
+            return None
+        tokens = AuthToken.objects.filter(user=locked)
+        tokens.filter(expiry__lte=now).delete()
+        if limit is not None:
+            live = tokens.filter(Q(expiry__isnull=True) | Q(expiry__gt=now)).order_by("-created", "-pk")
+            oldest = list(live.values_list("pk", flat=True)[max(limit - 1, 0) :])
+            if oldest:
+                AuthToken.objects.filter(pk__in=oldest).delete()
+        instance, token = AuthToken.objects.create(locked)
+        MemberToken.objects.create(token=instance, client=client[:60])
+    return instance, token
+
+
+def member_token_end(*, user: User, token_id=None, digest: str | None = None) -> bool:
+    """End one of ``user``'s API tokens, named by its public ID (pages, ``DELETE auth/tokens/{id}``)
+    or by its digest (the token of the request: ``auth/logout``). False when ``user`` has none such."""
+    if (token_id is None) == (digest is None):
+        raise ValueError("name the token by token_id or by digest")
+    tokens = AuthToken.objects.filter(user=user)
+    tokens = tokens.filter(member_token__id=token_id) if token_id is not None else tokens.filter(pk=digest)
+    with transaction.atomic():
+        deleted, _ = tokens.delete()
+    return deleted > 0
+
+
+def member_tokens_end(*, user: User) -> None:
+    """End every API token of ``user`` (``auth/logout-all``); browser sessions stay."""
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user).delete()
+
+
+def member_session_end(*, user: User, session_id) -> bool:
+    """End one of ``user``'s browser sessions, named by its public ID: that browser's next request
+    is anonymous. False when ``user`` has no such session."""
+    with transaction.atomic():
+        deleted, _ = BrowserSession.objects.filter(user=user, public_id=session_id).delete()
+    return deleted > 0
+
+
+def logins_prune() -> tuple[int, int]:
+    """Delete what can no longer log anyone in: expired browser sessions (as Django's
+    ``clearsessions``), expired API tokens (knox deletes a member's own only when that member
+    next uses the API), and the sessions and tokens of deactivated accounts (a deactivation by
+    ``QuerySet.update()`` does not pass through ``User.save``). Returns the numbers of sessions
+    and of tokens deleted."""
+    now = clock.now()
+    with transaction.atomic():
+        sessions = BrowserSession.objects.filter(Q(expire_date__lt=now) | Q(user__is_active=False)).delete()
+        tokens = AuthToken.objects.filter(Q(expiry__lt=now) | Q(user__is_active=False)).delete()
+    return sessions[1].get(BrowserSession._meta.label, 0), tokens[1].get(AuthToken._meta.label, 0)

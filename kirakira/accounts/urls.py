@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import TemplateView
 
-from . import views
+from . import sessions_views, views
 
 app_name = "accounts"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("login/", views.KirakiraLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("mypage/", views.MyPageView.as_view(), name="mypage"),
+    path("sessions/", sessions_views.LoginsView.as_view(), name="sessions"),
+    path("sessions/<uuid:session_id>/end/", sessions_views.SessionEndView.as_view(), name="session_end"),
+    path("sessions/tokens/<uuid:token_id>/end/", sessions_views.TokenEndView.as_view(), name="token_end"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

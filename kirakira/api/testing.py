@@ -17,3 +17,20 @@ def error_body(response, status_code):
         assert messages
         assert all(isinstance(message, str) and message.strip() for message in messages)
     return body
+
+
+def api_token(member, password=None, user_agent="curl/8.5.0") -> str:
+    """A bearer token for ``member``, through the real login endpoint."""
+    import json
+
+    from django.test import Client
+
+    from kirakira.common.testing import PASSWORD
+
+    response = Client(HTTP_USER_AGENT=user_agent).post(
+        "/api/v1/auth/token",
+        json.dumps({"login_id": member.login_id, "password": password or PASSWORD}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]

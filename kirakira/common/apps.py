@@ -1,6 +1,23 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, **kwargs):
+    from .roles import sync_role_groups
+
+    sync_role_groups(strict=False)
 
 
 class CommonConfig(AppConfig):
     name = "kirakira.common"
     label = "common"
+
+    def ready(self):
+        # Once per ``migrate`` (and after a test database is flushed) the staff roles' groups are
+        # made to match their declarations in kirakira.common.roles. post_migrate is sent only for
+        # apps with models, which this one has none of: hang it on django.contrib.auth's.
+        from django.apps import apps
+
+        post_migrate.connect(
+            _sync_roles, sender=apps.get_app_config("auth"), dispatch_uid="kirakira.common.sync_roles"
+        )

@@ -1,14 +1,37 @@
 """Error pages in the page's language. ``server_error`` renders without the request context
-so that a fault in a context processor cannot turn the error page itself into an error."""
+so that a fault in a context processor cannot turn the error page itself into an error.
+
+Under ``/backoffice/`` an error is drawn as a back-office page (staff stay in the back office,
+with its header and a way back), elsewhere as a member page."""
 
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
+
+BACK_OFFICE_PREFIX = "/backoffice/"
+
+
+def in_back_office(request) -> bool:
+    path = request.path_info
+    language = get_language_from_path(path)
+    if language:
+        path = path.removeprefix(f"/{language}")
+    return path.startswith(BACK_OFFICE_PREFIX)
 
 
 def _page(request, status, title, message):
-    return render(request, "common/error.html", {"title": title, "message": message}, status=status)
+    context = {"title": title, "message": message}
+    # The back office's header needs the signed-in user (set by the authentication middleware,
+    # which an error raised before it has not passed).
+    if in_back_office(request) and hasattr(request, "user"):
+        from django.contrib import admin
+
+        return render(
+            request, "admin/error_page.html", {**admin.site.each_context(request), **context}, status=status
+        )
+    return render(request, "common/error.html", context, status=status)
 
 
 def not_found(request, exception=None):

@@ -30,13 +30,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server():
-    """Yield ``(port, collector)``; ``collector.messages`` holds every message received."""
-    collector = _Collector()
+def smtp_server(handler=None):
+    """Yield ``(port, handler)``; the default handler's ``messages`` holds every message
+    received. Pass an aiosmtpd handler of your own to answer otherwise (e.g. refuse a recipient)."""
+    handler = handler if handler is not None else _Collector()
     port = _free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield port, collector
+        yield port, handler
     finally:
         controller.stop()

@@ -45,29 +45,13 @@ class StaffFactory(MemberFactory):
 
 
 def restore_migration_data() -> None:
-    """Put back what data migrations create (staff roles and their permissions, the SNS
-    platforms): transactional tests flush the database after each test, which removes them."""
+    """Put back what migrations create (staff roles and their permissions, the SNS platforms):
+    transactional tests flush the database after each test, which removes them."""
     import importlib
 
-    from django.contrib.auth.models import Permission
+    from kirakira.common.roles import sync_role_groups
 
-    grant_tables = [
-        ("kirakira.accounts.migrations.0002_staff_roles", "ROLE_PERMISSIONS"),
-        ("kirakira.privacy.migrations.0003_policy_publisher_role", "GRANTS"),
-        ("kirakira.orders.migrations.0002_platforms_and_roles", "GRANTS"),
-        ("kirakira.orders.migrations.0007_work_roles", "GRANTS"),
-        ("kirakira.orders.migrations.0009_refund_roles", "GRANTS"),
-        ("kirakira.consultations.migrations.0002_consultation_roles", "GRANTS"),
-        ("kirakira.consent.migrations.0002_notice_roles", "GRANTS"),
-    ]
-    for module, name in grant_tables:
-        for role, codes in getattr(importlib.import_module(module), name).items():
-            group, _ = Group.objects.get_or_create(name=role)
-            for code in codes:
-                app_label, codename = code.split(".")
-                group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
+    sync_role_groups()
     from kirakira.orders.models import SnsPlatform
 
     platforms = importlib.import_module("kirakira.orders.migrations.0002_platforms_and_roles").PLATFORMS

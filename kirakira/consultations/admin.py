@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
-from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import scanner, selectors, services
@@ -110,10 +110,12 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         return selectors.for_staff(request.user).select_related("member", "order")
 
     @admin.display(description=_("opened by"))
+    @shows("member")
     def opened_by(self, obj):
         return _("member") if obj.member_id else _("visitor")
 
     @admin.display(description=_("age (days)"))
+    @shows("created_at", "confirmed_at")
     def age(self, obj):
         return obj.age_days()
 

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -104,6 +105,11 @@ class ConsultationsApi(APIView):
             201: ConsultationDetailOutput,
             400: OpenApiResponse(ErrorOutput, description="Invalid input; nothing is stored."),
             401: OpenApiResponse(ErrorOutput, description="No valid token."),
+            429: OpenApiResponse(
+                ErrorOutput,
+                description="The caller opened CONSULTATION_MEMBER_LIMIT_PER_HOUR consultations in the "
+                "last hour; Retry-After says when to try again.",
+            ),
         },
     )
     def post(self, request):
@@ -111,15 +117,20 @@ class ConsultationsApi(APIView):
         data = self.OpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        consultation = services.consultation_open(
-            member=request.user,
-            category=values["category"],
-            subject=values["subject"],
-            body=values["body"],
-            order=values.get("order"),
-            callback_phone=values.get("callback_phone", ""),
-            language=get_language(),
-        )
+        try:
+            consultation = services.consultation_open(
+                member=request.user,
+                category=values["category"],
+                subject=values["subject"],
+                body=values["body"],
+                order=values.get("order"),
+                callback_phone=values.get("callback_phone", ""),
+                language=get_language(),
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "rate_limited":
+                raise Throttled(wait=exc.params["retry_after"], detail=exc.messages[0]) from None
+            raise
         return Response(_detail(consultation), status=status.HTTP_201_CREATED)
 
 

@@ -5,23 +5,23 @@ with the privacy officer able to see them; personal-information matters to the p
 and privacy staff only. No other role sees a consultation at all.
 """
 
-from kirakira.common.roles import Role, roles_of
+from kirakira.common.roles import ROLE_DECLARATIONS, roles_of
 
 from .models import Category
 
+# Category -> the roles it is routed to, from each role's declaration (kirakira.common.roles).
 ROUTES: dict[str, frozenset[str]] = {
-    Category.QUESTION: frozenset({Role.CUSTOMER_SERVICE}),
-    Category.PROPOSAL: frozenset({Role.CUSTOMER_SERVICE}),
-    Category.COMPLAINT: frozenset({Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER}),
-    Category.PERSONAL_INFORMATION: frozenset({Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF}),
+    category: frozenset(d.code for d in ROLE_DECLARATIONS if category in d.consultations)
+    for category in Category.values
 }
 # What the privacy officer's desk lists.
 OFFICER_DESK_CATEGORIES = (Category.PERSONAL_INFORMATION, Category.COMPLAINT)
+DESK_ROLES = frozenset(d.code for d in ROLE_DECLARATIONS if d.officer_desk)
 
 
 def may_use_desk(user) -> bool:
     """The officer's desk is the privacy roles' (each still sees only what is routed to it)."""
-    return bool(roles_of(user) & {Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF})
+    return bool(roles_of(user) & DESK_ROLES)
 
 
 def categories_for(user) -> list[str]:

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
-from kirakira.common.ratelimit import over_limit
+from kirakira.common.ratelimit import hit, over_limit
+from kirakira.common.text import clean_text
 from kirakira.common.validation import collect
 from kirakira.orders.normalization import clean_phone
 from kirakira.privacy.crypto import datakeys
@@ -37,13 +38,15 @@ NAME_MAX = 100
 EMAIL_MAX = 254
 
 
-def _text(value, *, required_message, too_long_message, maximum) -> str:
+def _text(value, *, required_message, too_long_message, maximum, multiline=False) -> str:
     if not isinstance(value, str):
         raise ValidationError(_("This must be text."), code="invalid")
-    # Browsers send line breaks as CRLF; count each as one character, as the writer sees it.
-    value = value.replace("\r\n", "\n").strip()
+    value = value.strip()
     if not value:
         raise ValidationError(required_message, code="required")
+    # Line breaks become "\n" (browsers send CRLF), so each counts as one character, as the
+    # writer sees it; invisible and control characters are refused (see common/text.py).
+    value = clean_text(value, multiline=multiline)
     if len(value) > maximum:
         raise ValidationError(too_long_message % {"max": maximum}, code="max_length")
     return value
@@ -64,6 +67,7 @@ def clean_body(value) -> str:
         required_message=_("Write your message."),
         too_long_message=_("A message is at most %(max)d characters long."),
         maximum=BODY_MAX,
+        multiline=True,
     )
 
 
@@ -117,6 +121,28 @@ def check_visitor_limits(*, ip: str | None, email: str) -> None:
         raise ValidationError(
             _("Too many consultations were sent from your network. Please try again in an hour, or log in."),
             code="rate_limited",
+        )
+
+
+def check_member_limit(*, member) -> None:
+    """Raise ``ValidationError(code="rate_limited")``, with the seconds to wait as
+    ``params["retry_after"]``, when ``member`` has opened ``CONSULTATION_MEMBER_LIMIT_PER_HOUR``
+    consultations in the last hour (pages and API alike). Counts the attempt when it may go
+    ahead; a refused one does not push the wait further."""
+    wait = hit(
+        "consultation-member",
+        str(member.pk),
+        limit=settings.CONSULTATION_MEMBER_LIMIT_PER_HOUR,
+        count_refused=False,
+    )
+    if wait:
+        raise ValidationError(
+            _(
+                "You have opened many consultations in the last hour. Please write in one you "
+                "have already opened, or try again later."
+            ),
+            code="rate_limited",
+            params={"retry_after": wait},
         )
 
 
@@ -190,6 +216,8 @@ def consultation_open(
         raise ValidationError(errors)
     if member is None:
         check_visitor_limits(ip=ip, email=visitor_email)
+    else:
+        check_member_limit(member=member)
     checked = _scanned(checked)  # last: a refused request costs no scan
 
     now = clock.now()

@@ -1,37 +1,55 @@
-"""Background work of the consultations app. Arguments carry only IDs."""
+"""Background work of the consultations app. Arguments carry only IDs and codes
+(:mod:`kirakira.common.tasks` enforces it)."""
 
-from django_tasks import task
+from typing import Literal
 
+from kirakira.common.tasks import task
 from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import emails
 from .models import Consultation, Message, Status
 
+ConsultationEmail = Literal["confirm_visitor", "visitor_received"]
+
 _SENDERS = {"confirm_visitor": emails.send_confirm_visitor, "visitor_received": emails.send_visitor_received}
 
 
-@task()
-def send_consultation_email(*, consultation_id: str, kind: str) -> None:
-    """``kind`` is "confirm_visitor", "visitor_received" or "reply:<Message id>"."""
+def _reachable(consultation_id: str) -> Consultation | None:
+    """The consultation, if the member or visitor who opened it can still be written to."""
     consultation = Consultation.objects.select_related("member").filter(pk=consultation_id).first()
     if consultation is None:
-        return
+        return None
     if consultation.member_id:
         if not consultation.member.is_active or is_destroyed(consultation.member.email):
-            return
+            return None
     elif not consultation.visitor_email or is_destroyed(consultation.visitor_email):
+        return None
+    return consultation
+
+
+@task()
+def send_consultation_email(*, consultation_id: str, kind: ConsultationEmail) -> None:
+    consultation = _reachable(consultation_id)
+    if consultation is not None:
+        _SENDERS[kind](consultation)
+
+
+@task()
+def send_consultation_reply(*, consultation_id: str, message_id: str) -> None:
+    """Tell the member or visitor that staff replied (the reply itself, if not internal)."""
+    consultation = _reachable(consultation_id)
+    if consultation is None:
         return
-    if kind.startswith("reply:"):
-        message = Message.objects.filter(
-            pk=kind.removeprefix("reply:"), consultation=consultation, is_internal=False
-        ).first()
-        if message is not None and consultation.status != Status.AWAITING_CONFIRMATION:
-            emails.send_reply(consultation, message)
-        return
-    _SENDERS[kind](consultation)
+    message = Message.objects.filter(pk=message_id, consultation=consultation, is_internal=False).first()
+    if message is not None and consultation.status != Status.AWAITING_CONFIRMATION:
+        emails.send_reply(consultation, message)
 
 
 def enqueue_email(consultation, kind: str) -> None:
-    if kind not in _SENDERS and not kind.startswith("reply:"):
+    """``kind`` is "confirm_visitor", "visitor_received" or "reply:<Message id>"."""
+    if kind.startswith("reply:"):
+        send_consultation_reply.enqueue(consultation_id=str(consultation.pk), message_id=kind.removeprefix("reply:"))
+    elif kind in _SENDERS:
+        send_consultation_email.enqueue(consultation_id=str(consultation.pk), kind=kind)
+    else:
         raise ValueError(f"unknown consultation email {kind!r}")
-    send_consultation_email.enqueue(consultation_id=str(consultation.pk), kind=kind)

@@ -87,6 +87,12 @@ class ConsultationNewView(View):
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
+                if getattr(exc, "code", None) == "rate_limited":
+                    # Over a limit: 429, with the form and what was typed kept.
+                    response = self._render(request, form, status=429)
+                    if exc.params and "retry_after" in exc.params:
+                        response["Retry-After"] = str(exc.params["retry_after"])
+                    return response
             else:
                 if member is None:
                     return render(request, "consultations/visitor_sent.html", {"consultation": consultation})

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
+from kirakira.common.text import clean_text
 
 from .models import (
     NOTE_MAX,
@@ -119,6 +120,10 @@ def _check_payer_name(payer_name) -> str:
     payer_name = payer_name.strip() if isinstance(payer_name, str) else ""
     if not payer_name:
         raise ValidationError({"payer_name": [_("Give the payer's name as it appears on the statement.")]})
+    try:
+        payer_name = clean_text(payer_name, multiline=False)
+    except ValidationError as exc:
+        raise ValidationError({"payer_name": exc.error_list}) from None
     if len(payer_name) > PAYER_NAME_MAX:
         raise ValidationError(
             {
@@ -239,9 +244,13 @@ CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.IN_PR
 def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cancellation:
     """The member cancels their order. Nothing paid: no refund. Money paid: a refund of all of
     it is due, to the bank account the member gives (checked and stored encrypted)."""
-    reason = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else ""
+    reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
         raise ValidationError({"reason": [_("Tell us why you are cancelling.")]})
+    try:
+        reason = clean_text(reason, multiline=True)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.error_list}) from None
     if len(reason) > NOTE_MAX:
         raise ValidationError(
             {"reason": [_("The reason is at most %(max)d characters long.") % {"max": NOTE_MAX}]}

@@ -8,6 +8,8 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kirakira.common.text import clean_text
+
 PHOTO_LINK_MAX = 2000
 PHONE_DIGITS_MIN, PHONE_DIGITS_MAX = 10, 15
 PHONE_MAX = 30  # characters as written, separators included
@@ -62,6 +64,24 @@ def clean_account_id(value: str, platform) -> str:
             _("This is not a valid %(platform)s account ID: %(rule)s"),
             code="account_id",
             params={"platform": platform.name, "rule": platform.account_id_rule()},
+        )
+    return value
+
+
+def clean_note(value) -> str:
+    """The member's note on an order: several lines, stored with ``\n`` line breaks (browsers
+    send CRLF; each counts as one character, as the member sees it), without invisible or
+    control characters."""
+    from .models import NOTE_MAX
+
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(_("The note must be text."), code="invalid")
+    value = clean_text(value.strip(), multiline=True)
+    if len(value) > NOTE_MAX:
+        raise ValidationError(
+            _("The note is at most %(max)d characters long."), code="max_length", params={"max": NOTE_MAX}
         )
     return value
 

@@ -10,7 +10,7 @@ from kirakira.accounts.models import User
 from kirakira.common.validation import collect
 
 from . import normalization
-from .models import NOTE_MAX, Order, OrderEvent, Service
+from .models import Order, OrderEvent, Service
 from .tasks import enqueue_order_email
 
 # Crockford's base32 without the letters people confuse (I, L, O, U): read over the phone and
@@ -58,12 +58,7 @@ def order_place(
         errors, "photo_links", normalization.clean_photo_links, photo_links, service.photo_link_count
     )
     phone = collect(errors, "phone", normalization.clean_phone, phone)
-    # Browsers send line breaks as CRLF; count each as one character, as the member sees it.
-    note = (note or "").replace("\r\n", "\n").strip() if isinstance(note, str) else None
-    if note is None:
-        errors["note"] = [_("The note must be text.")]
-    elif len(note) > NOTE_MAX:
-        errors["note"] = [_("The note is at most %(max)d characters long.") % {"max": NOTE_MAX}]
+    note = collect(errors, "note", normalization.clean_note, note)
     if errors:
         raise ValidationError(errors)
 

@@ -3,7 +3,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import PolicyVersion
+from kirakira.common.admin_base import ViewOnlyAdmin
+from kirakira.common.roles import roles_of
+
+from .audit.permissions import actor_label
+from .catalog import catalog
+from .catalog.admin import CatalogMaskingAdminMixin, shows
+from .models import PermissionChange, PolicyVersion
 from .policy.services import policy_version_publish
 
 
@@ -23,7 +29,7 @@ class PublishForm(forms.ModelForm):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     """Publishing freezes the policy as generated now; a version is never edited afterwards."""
 
     list_display = ("number", "effective_on", "is_correction", "published_at", "published_by")
@@ -96,3 +102,41 @@ class PolicyVersionAdmin(admin.ModelAdmin):
                 return cleaned
 
         return form_class if obj is not None else ValidatingForm
+
+
+@admin.register(PermissionChange)
+class PermissionChangeAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+    """The permission-change log, for the privacy roles: read-only, never edited or deleted.
+
+    Who may open it is the catalog's declaration of the record (``privacy.py``: the privacy
+    roles), read from the viewer's roles: Django's permissions would let a superuser in whatever
+    their roles."""
+
+    list_display = ("occurred_at", "subject", "change", "changed_by", "ip_address", "request_id")
+    list_filter = ("what",)
+    search_fields = ("subject__login_id", "actor__login_id", "=request_id")
+    list_select_related = ("subject", "actor")
+    ordering = ("-occurred_at", "-id")
+    date_hierarchy = "occurred_at"
+    fields = ("occurred_at", "subject", "change", "changed_by", "ip_address", "request_id")
+    readonly_fields = fields
+
+    @admin.display(description=_("change"))
+    @shows("what", "role", "old_value", "new_value")
+    def change(self, obj):
+        return obj.description
+
+    @admin.display(description=_("changed by"))
+    @shows("actor", "request_id")
+    def changed_by(self, obj):
+        return actor_label(obj)
+
+    def _sees_the_log(self, request) -> bool:
+        record = catalog.for_model(PermissionChange).record
+        return any(record.visibility(role) == "full" for role in roles_of(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        return self._sees_the_log(request)
+
+    def has_module_permission(self, request):
+        return self._sees_the_log(request)

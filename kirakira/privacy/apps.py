@@ -9,8 +9,9 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy")
 
     def ready(self):
-        from .catalog import checks  # noqa: F401 - registers the catalog's system checks
+        from .catalog import admin_checks, checks  # noqa: F401 - registers the catalog's system checks
         from .crypto.keyring import keyring
+        from .policy import checks as policy_checks  # noqa: F401 - the written policy against the code
 
         # A missing or malformed master key stops start-up here, naming the key.
         keyring()

@@ -1,3 +1,4 @@
+import calendar
 import uuid
 
 from django.conf import settings
@@ -5,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
+
+from .catalog.vocabulary import Retention
 
 
 class DataKey(models.Model):
@@ -103,3 +106,101 @@ class PolicyAcknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.version} acknowledged at {self.acknowledged_at:%Y-%m-%d %H:%M}"
+
+
+class PermanentRecordError(Exception):
+    """A permission-change record was about to be altered, or deleted within its retention."""
+
+
+def _retention_cutoff(now):
+    """Rows that occurred on or before this moment have been kept their full period (calendar
+    months, as ``RetentionRule.due`` counts them)."""
+    month_index = now.year * 12 + now.month - 1 - Retention.PERMISSION_CHANGE_3Y.total_months
+    year, month = divmod(month_index, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    return now.replace(year=year, month=month + 1, day=day)
+
+
+class PermissionChangeQuerySet(models.QuerySet):
+    """Rows are only ever added. ``update`` always refuses; ``delete`` refuses unless every row
+    is past its retention (the retention sweep's disposal is the one deletion there is)."""
+
+    def update(self, **kwargs):
+        raise PermanentRecordError("permission-change records are never changed")
+
+    def expired(self, now=None):
+        return self.filter(occurred_at__lte=_retention_cutoff(now or clock.now()))
+
+    def delete(self):
+        if self.exclude(pk__in=self.expired().values("pk")).exists():
+            raise PermanentRecordError("permission-change records are kept three years")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class PermissionChange(models.Model):
+    """One grant, change or removal of a staff member's access: a role added or removed, or the
+    staff, active or superuser flag set or cleared (kirakira/privacy/audit/permissions.py writes
+    them, whatever the path of the change). Append-only, kept three years."""
+
+    class What(models.TextChoices):
+        ROLE = "role", _("role")
+        STAFF = "is_staff", _("staff status")
+        ACTIVE = "is_active", _("active")
+        SUPERUSER = "is_superuser", _("superuser status")
+
+    occurred_at = models.DateTimeField(_("when"), default=clock.now, editable=False, db_index=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("account"),
+    )
+    # Empty when the change came from the server itself (a management command, the shell).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        verbose_name=_("changed by"),
+    )
+    what = models.CharField(_("what"), max_length=16, choices=What.choices, editable=False)
+    role = models.CharField(_("role"), max_length=150, blank=True, editable=False)
+    old_value = models.BooleanField(_("before"), editable=False)
+    new_value = models.BooleanField(_("after"), editable=False)
+    request_id = models.CharField(_("request ID"), max_length=32, blank=True, editable=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+
+    objects = PermissionChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("permission change")
+        verbose_name_plural = _("permission changes")
+        ordering = ["-occurred_at", "-id"]
+        default_permissions = ("view",)  # nobody adds, changes or deletes these by hand
+        indexes = [models.Index(fields=["subject", "occurred_at"], name="privacy_permchange_subject_idx")]
+
+    def __str__(self):
+        return f"{self.description} ({self.occurred_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermanentRecordError("permission-change records are never changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not type(self).objects.filter(pk=self.pk).expired().exists():
+            raise PermanentRecordError("permission-change records are kept three years")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def description(self) -> str:
+        if self.what == self.What.ROLE:
+            label = _("role %(role)s added") if self.new_value else _("role %(role)s removed")
+            return str(label) % {"role": self.role}
+        label = _("%(flag)s set") if self.new_value else _("%(flag)s cleared")
+        return str(label) % {"flag": self.get_what_display()}

@@ -60,3 +60,27 @@ catalog.register_record(
     full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
     automatic=True,
 )
+
+catalog.register_record(
+    "privacy.PermissionChange",
+    context=Context.SECURITY,
+    subject="subject",
+    items=[Item.STAFF_ACCESS_RECORD, Item.IP_ADDRESS],
+    purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+    retention=Retention.PERMISSION_CHANGE_3Y,
+    full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+    automatic=True,
+)
+
+
+def _record_permission_changes():
+    # Connected here, where the privacy core's declarations are loaded at start-up, so that
+    # every process (web, worker, management command) records changes of staff access.
+    from django.contrib.auth import get_user_model
+
+    from .audit import permissions
+
+    permissions.connect(get_user_model())
+
+
+_record_permission_changes()

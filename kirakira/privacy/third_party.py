@@ -5,6 +5,8 @@ libraries Kirakira uses is declared here, in one place, so that the system check
 table in the database.
 """
 
+from django.conf import settings
+
 from kirakira.common.roles import Role
 
 from .catalog import Context, Item, Purpose, Retention, catalog, not_personal
@@ -50,12 +52,19 @@ catalog.register(
         "return_value",
         "exception_class_path",
         "traceback",
-        # Task arguments are IDs only (a rule of every tasks.py); the results hold no personal data.
-        reason="background task bookkeeping; arguments carry IDs, never personal data",
+        # Task arguments are IDs and codes only, and a failure keeps only the exception's class
+        # and code locations (both enforced by kirakira/common/tasks.py).
+        reason=(
+            "background task bookkeeping; arguments carry IDs, failures only the exception's class "
+            "and code locations, never personal data; finished rows are deleted "
+            f"{settings.TASK_RESULT_RETENTION_DAYS} days after they finish (prune_task_results)"
+        ),
     ),
 )
 
-# Login state: who is logged in, from a session cookie or an API token.
+# Login state: who is logged in, from a session cookie or an API token. Browser sessions are kept
+# in accounts.BrowserSession (SESSION_ENGINE); Django's own table below stays empty. What a member
+# sees of each token (client, last use) is accounts.MemberToken (kirakira/accounts/privacy.py).
 catalog.register_record(
     "sessions.Session",
     context=Context.SECURITY,

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+
 from .models import UsageRecord
 
 
 @admin.register(UsageRecord)
-class UsageRecordAdmin(admin.ModelAdmin):
+class UsageRecordAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     list_display = ("occurred_at", "member", "ip_address", "method", "route", "status_code")
     list_filter = ("method", "status_code")
     date_hierarchy = "occurred_at"

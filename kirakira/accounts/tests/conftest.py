@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 
 from kirakira.common.testing import PASSWORD, MemberFactory
 
@@ -17,3 +18,12 @@ def fast_member(fast_hashing):
         return MemberFactory(password=make_password(PASSWORD), **fields)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The account pages' rate limits (registration, password reset, login ID slowdown) count in
+    the cache, which outlives a test's transaction."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -51,3 +51,12 @@ def full_width(text: str) -> str:
 
 def logged_in_user_id(client) -> str | None:
     return client.session.get("_auth_user_id")
+
+
+def confirm(client, link: str):
+    """Open an emailed confirmation link and press its button, as the member does: the page
+    (GET) confirms nothing by itself. Returns the answer to the button (POST)."""
+    page = client.get(link)
+    assert page.status_code == 200, page.status_code
+    assert 'method="post"' in page.content.decode()
+    return client.post(link)

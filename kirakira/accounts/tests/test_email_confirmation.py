@@ -13,7 +13,7 @@ from kirakira.accounts.models import User
 from kirakira.common import clock
 from kirakira.common.testing import PASSWORD, MemberFactory
 
-from .helpers import assert_page_says, en, ja, link_in, page_text
+from .helpers import assert_page_says, confirm, en, ja, link_in, page_text
 
 INVALID_LINK = "This confirmation link is invalid, has expired or has already been used."
 FAILED_TITLE = "Email confirmation failed"
@@ -62,7 +62,7 @@ def test_link_in_the_email_confirms_the_address_and_allows_ordering(
     user, link = register(client, django_capture_on_commit_callbacks, mailoutbox)
     assert user.can_order is False
 
-    response = client.get(link)
+    response = confirm(client, link)
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/mypage/"
@@ -79,7 +79,7 @@ def test_link_opened_while_logged_out_confirms_and_leads_to_login(
     user, link = register(client, django_capture_on_commit_callbacks, mailoutbox)
     client.logout()
 
-    response = client.get(link)
+    response = confirm(client, link)
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
@@ -107,7 +107,7 @@ def test_my_page_asks_for_confirmation_until_the_link_is_opened(
     )
 
     assert notice in page_text(client.get("/en/accounts/mypage/"))
-    client.get(link)
+    confirm(client, link)
     assert notice not in page_text(client.get("/en/accounts/mypage/"))
 
 
@@ -117,7 +117,7 @@ def test_my_page_asks_for_confirmation_until_the_link_is_opened(
 @pytest.mark.django_db
 def test_reused_link_is_refused_with_a_clear_message(client, mailoutbox, django_capture_on_commit_callbacks):
     user, link = register(client, django_capture_on_commit_callbacks, mailoutbox)
-    assert client.get(link).status_code == 302
+    assert confirm(client, link).status_code == 302
     user.refresh_from_db()
     confirmed_at = user.email_confirmed_at
 
@@ -134,7 +134,7 @@ def test_refused_link_on_the_english_site_explains_in_english(
 ):
     _user, link = register(client, django_capture_on_commit_callbacks, mailoutbox, language="en")
     assert link.startswith("/en/")
-    client.get(link)
+    confirm(client, link)
 
     assert_invalid_link_page(client.get(link), translate=en)
 
@@ -150,7 +150,7 @@ def test_link_still_works_just_before_three_days(client, mailoutbox, django_capt
         user, link = register(client, django_capture_on_commit_callbacks, mailoutbox)
         clock.advance(timedelta(seconds=settings.EMAIL_CONFIRMATION_TIMEOUT - 60))
 
-        response = client.get(link)
+        response = confirm(client, link)
 
     assert response.status_code == 302
     user.refresh_from_db()
@@ -266,7 +266,7 @@ def test_resend_sends_a_new_link_that_confirms(client, mailoutbox, django_captur
     assert len(mailoutbox) == 2
     assert mailoutbox[1].to == [user.email]
     assert_page_says(client.get("/accounts/mypage/"), ja("We have sent the confirmation link again."))
-    assert client.get(link_in(mailoutbox[1])).status_code == 302
+    assert confirm(client, link_in(mailoutbox[1])).status_code == 302
     user.refresh_from_db()
     assert user.can_order is True
 

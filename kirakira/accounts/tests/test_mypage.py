@@ -6,7 +6,7 @@ import pytest
 from kirakira.accounts.models import User
 from kirakira.common.testing import MemberFactory
 
-from .helpers import assert_page_says, en, full_width, ja, link_in, page_text
+from .helpers import assert_page_says, confirm, en, full_width, ja, link_in, page_text
 
 MYPAGE = "/accounts/mypage/"
 TAKEN_EMAIL = "This email address is already registered."
@@ -145,8 +145,9 @@ def test_changing_the_name_saves_it_trimmed_with_full_width_kept(
         ("\u3000 \u3000", "Enter your name.", {}),
         ("あ" * 101, "A name is at most %(max)d characters long.", {"max": 100}),
         ("山田\u200b花子", "The name contains characters that cannot be used.", {}),
+        ("山田\u2028花子", "The name contains characters that cannot be used.", {}),
     ],
-    ids=["only spaces", "too long", "invisible character"],
+    ids=["only spaces", "too long", "invisible character", "line separator"],
 )
 def test_bad_name_is_refused_with_a_form_error(
     name, msgid, params, client, member, django_capture_on_commit_callbacks
@@ -213,7 +214,7 @@ def test_link_sent_to_the_new_address_switches_the_email(
     save_profile(client, django_capture_on_commit_callbacks, name=member.name, email="Hanako.New@Example.com")
     (confirmation,) = [m for m in mailoutbox if m.to == ["hanako.new@example.com"]]
 
-    response = client.get(link_in(confirmation))
+    response = confirm(client, link_in(confirmation))
 
     assert response.status_code == 302
     assert response["Location"] == MYPAGE
@@ -229,7 +230,7 @@ def test_email_change_link_works_only_once(client, member, mailoutbox, django_ca
     save_profile(client, django_capture_on_commit_callbacks, name=member.name, email="hanako.new@example.com")
     (confirmation,) = [m for m in mailoutbox if m.to == ["hanako.new@example.com"]]
     link = link_in(confirmation)
-    client.get(link)
+    confirm(client, link)
 
     response = client.get(link)
 
@@ -350,7 +351,7 @@ def test_email_change_link_does_not_log_anyone_in(
     (confirmation,) = [m for m in mailoutbox if m.to == ["hanako.new@example.com"]]
     client.post("/accounts/logout/")
 
-    response = client.get(link_in(confirmation))
+    response = confirm(client, link_in(confirmation))
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"

@@ -119,7 +119,7 @@ def test_load_demo_creates_the_demo_members_and_one_staff_user_per_role(monkeypa
     for login_id, _name, role in DEMO_STAFF:
         user = User.objects.get(login_id=login_id)
         assert user.is_staff
-        assert list(user.groups.values_list("name", flat=True)) == [role.value]
+        assert list(user.groups.values_list("name", flat=True)) == [role]
     assert {role for _l, _n, role in DEMO_STAFF} == set(Role)
 
 

@@ -97,7 +97,7 @@ def test_two_real_workers_deliver_each_confirmation_email_once_over_smtp(setting
     message = next(m for m in received.messages if m["To"] == "worker0@example.com")
     assert "worker0" not in message["Subject"] and "会員" not in message["Subject"]
     link = next(line for line in message.get_content().splitlines() if "/accounts/confirm/" in line)
-    response = client.get(urlsplit(link.strip()).path)
+    response = client.post(urlsplit(link.strip()).path)  # the button of the page the link opens
     assert response.status_code == 302
     from kirakira.accounts.models import User
 

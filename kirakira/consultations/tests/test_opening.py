@@ -589,9 +589,9 @@ def test_visitors_are_limited_per_address(client, mailoutbox, django_capture_on_
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(NEW, visitor_data(email="v3@example.net", attachments=[upload()]), **flood)
             english = client.post(NEW_EN, visitor_data(email="v4@example.net"), **flood)
-        assert response.status_code == 400
+        assert response.status_code == 429
         assert said("ja", limited) in page(response)
-        assert english.status_code == 400
+        assert english.status_code == 429
         assert_language(english, "en")
         assert html.escape(limited) in page(english)
         assert stored() == before
@@ -617,7 +617,7 @@ def test_visitors_are_limited_per_email_address(
             response = client.post(NEW, visitor_data(email=email), REMOTE_ADDR=f"192.0.2.{n + 1}")
             assert response.status_code == 200
         response = client.post(NEW, visitor_data(email="HANAKO@example.net"), REMOTE_ADDR="192.0.2.9")
-        assert response.status_code == 400
+        assert response.status_code == 429
         assert said(
             "ja",
             "Too many consultations were sent for this email address. Please try again in an hour, or log in.",
@@ -635,4 +635,4 @@ def test_invalid_attempts_do_not_use_up_the_limit(client, settings):
     for _ in range(3):
         assert client.post(NEW, visitor_data(body="")).status_code == 400
     assert client.post(NEW, visitor_data()).status_code == 200
-    assert client.post(NEW, visitor_data(email="x@example.net")).status_code == 400
+    assert client.post(NEW, visitor_data(email="x@example.net")).status_code == 429

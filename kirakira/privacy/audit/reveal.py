@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from kirakira.common.roles import roles_of
+from kirakira.common.text import clean_text
 from kirakira.privacy.catalog import catalog
 
 REASON_MIN, REASON_MAX = 4, 500
@@ -28,6 +29,10 @@ def reveal(*, actor, instance, field_name: str, reason: str):
     if not may_reveal(actor, type(instance), field_name):
         raise PermissionDenied(_("Your role may not see this information in full."))
     reason = (reason or "").strip()
+    try:
+        reason = clean_text(reason, multiline=True)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.error_list}) from None
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         raise ValidationError(
             {

@@ -114,7 +114,7 @@ class RetentionRule:
             return ngettext("%(n)d year", "%(n)d years", self.years) % {"n": self.years}
         if self.months:
             return ngettext("%(n)d month", "%(n)d months", self.months) % {"n": self.months}
-        return str(_("until the purpose is met, then disposed of promptly"))
+        return str(_("until the purpose is met"))
 
 
 _ECOMMERCE_ACT = _("Act on Consumer Protection in Electronic Commerce")
@@ -127,7 +127,7 @@ class Retention:
     UNTIL_PURPOSE_MET = RetentionRule(
         "until_purpose_met",
         _("Until the purpose of collection and use is met"),
-        _("Principle of the privacy policy: disposed of promptly once the purpose is met"),
+        _("Principle of the privacy policy"),
     )
     # "Until the purpose is met" made concrete for consultations and proposals: the purpose
     # (answering) is met when the consultation is closed, but the member may reopen it for 30
@@ -138,7 +138,7 @@ class Retention:
         _("Consultations and proposals (until the purpose is met)"),
         _(
             "Principle of the privacy policy: the purpose is met once the consultation is closed; kept one "
-            "more year for a reopened or follow-up consultation, then disposed of"
+            "more year for a reopened or follow-up consultation"
         ),
         years=1,
         starts=_("from the date the consultation is closed"),

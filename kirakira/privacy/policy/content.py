@@ -6,26 +6,22 @@ comes from the declarations that the rest of the code obeys, so the two cannot d
 
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
-from django.utils.translation import get_language, pgettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext, pgettext
 
-from kirakira.common.roles import Role
+from kirakira.common.roles import ROLE_DECLARATIONS, PolicyGroup
 from kirakira.privacy.catalog import Context, Item, Protection, Retention, catalog
-from kirakira.privacy.catalog.vocabulary import Purpose
+from kirakira.privacy.catalog.vocabulary import Mask, Purpose
 
-from . import measures
+from . import capabilities, operator
 
 # The policy's three collection headings, in its order; then what the software adds.
 CONTEXT_ORDER = [Context.MEMBERSHIP, Context.SERVICE, Context.CONSULTATION, Context.SECURITY]
 ITEM_ORDER = list(Item)
 PURPOSE_ORDER = list(Purpose)
-# The policy's grouping of staff with access (管理的対策 ①): a. customer-facing staff,
-# b. the privacy officer and privacy staff, c. others whose work requires it.
-ROLE_GROUPS = [
-    ("a", [Role.CUSTOMER_SERVICE]),
-    ("b", [Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF]),
-    ("c", [Role.ACCOUNTING, Role.ADMINISTRATOR]),
-]
+GROUP_ORDER = list(PolicyGroup)
 
 
 @dataclass
@@ -44,14 +40,6 @@ class RetentionRow:
     period: str
     starts: str
     basis: str
-
-
-@dataclass
-class RoleAccess:
-    group: str
-    role: str
-    full: list[str]
-    masked: list[str]
 
 
 def _ordered(values, order) -> list:
@@ -108,28 +96,146 @@ def retention_rows() -> list[RetentionRow]:
     return rows
 
 
-def role_access() -> list[RoleAccess]:
+# --- who on the staff sees what (管理的対策 ①) ----------------------------------------------------
+@dataclass
+class RoleColumn:
+    code: str
+    label: str
+    group: str  # the policy's letter: a, b or c
+
+
+@dataclass
+class AccessCell:
+    role: str
+    level: str  # "full", "masked", "reveal" (masked, revealable with a reason) or "none"
+    mask: str  # the mask's code when masked or revealable, else ""
+    text: str
+
+    @property
+    def code(self) -> str:
+        """What the cell says, for machines: ``full``, ``masked:last4``, ``reveal:last4``, ``none``."""
+        return f"{self.level}:{self.mask}" if self.mask else self.level
+
+
+@dataclass
+class AccessRow:
+    item_code: str
+    item: str
+    where: list[str]  # the records that hold the item with this access, in the reader's words
+    entries: list[str]  # "app_label.Model.field", for tests and auditors
+    cells: list[AccessCell]
+
+
+def role_columns() -> list[RoleColumn]:
+    """Every declared role, grouped as the policy groups them (a, b, c)."""
+    placed = sorted(
+        (d for d in ROLE_DECLARATIONS if d.policy_group is not None),
+        key=lambda d: GROUP_ORDER.index(d.policy_group),
+    )
+    return [RoleColumn(code=d.code, label=str(d.label), group=str(d.policy_group)) for d in placed]
+
+
+def role_groups(columns: list[RoleColumn]) -> list[dict]:
+    """The policy's groups over the role columns, for the table's first header row."""
+    groups = []
+    for column in columns:
+        if groups and groups[-1]["letter"] == column.group:
+            groups[-1]["span"] += 1
+        else:
+            groups.append(
+                {"letter": column.group, "label": str(PolicyGroup(column.group).label), "span": 1}
+            )
+    return groups
+
+
+def access_of(entry, role: str) -> tuple[str, str]:
+    """(level, mask) of one catalog entry for one role, exactly as the back office applies it."""
+    level = entry.visibility(role)
+    if level == "masked":
+        return ("reveal" if role in entry.reveal else "masked"), str(entry.mask)
+    return level, ""
+
+
+def _cell_text(level: str, mask: str) -> str:
+    if level == "full":
+        return str(pgettext("access", "In full"))
+    if level == "none":
+        return str(pgettext("access", "Not shown"))
+    mask_label = str(Mask(mask).label)
+    if level == "reveal":
+        return str(pgettext("access", "Masked (%(mask)s); revealed in full only with a stated reason")) % {
+            "mask": mask_label
+        }
+    return str(pgettext("access", "Masked (%(mask)s)")) % {"mask": mask_label}
+
+
+def _where(entry) -> str:
+    model = apps.get_model(entry.model_label)
+    if entry.field == "*":
+        return str(capfirst(model._meta.verbose_name))
+    return f"{capfirst(model._meta.verbose_name)}: {model._meta.get_field(entry.field).verbose_name}"
+
+
+def role_access() -> list[AccessRow]:
+    """One row per item and way of access: where the same item is held with different access
+    (the account's email in full for customer service, a new address awaiting confirmation
+    masked), each way gets its row, so no role is shown more or less than the back office gives.
+    One-way hashes (passwords, lookup indexes) are left out: nobody can read them."""
+    columns = role_columns()
     rows = []
-    for group, roles in ROLE_GROUPS:
-        for role in roles:
-            full = _ordered(
-                [i for e in catalog.entries() if e.visibility(role) == "full" for i in catalog.items_of(e)],
-                ITEM_ORDER,
-            )
-            masked = _ordered(
-                [i for e in catalog.entries() if e.visibility(role) == "masked" for i in catalog.items_of(e)],
-                ITEM_ORDER,
-            )
-            masked = [i for i in masked if i not in full]
+    for item in ITEM_ORDER:
+        groups: dict[tuple, list] = {}
+        for entry in catalog.entries():
+            if entry.protection == Protection.ONE_WAY or item not in catalog.items_of(entry):
+                continue
+            key = tuple(access_of(entry, column.code) for column in columns)
+            groups.setdefault(key, []).append(entry)
+        for key, entries in groups.items():
             rows.append(
-                RoleAccess(group=group, role=str(role.label), full=_labels(full), masked=_labels(masked))
+                AccessRow(
+                    item_code=item.value,
+                    item=str(item.label),
+                    where=sorted({_where(e) for e in entries}),
+                    entries=sorted(f"{e.model_label}.{e.field}" for e in entries),
+                    cells=[
+                        AccessCell(role=column.code, level=level, mask=mask, text=_cell_text(level, mask))
+                        for column, (level, mask) in zip(columns, key, strict=True)
+                    ],
+                )
             )
     return rows
 
 
 def encrypted_items() -> list[str]:
-    items = [e.item for e in catalog.entries() if e.protection == Protection.ENCRYPTED]
-    return _labels(_ordered(items, ITEM_ORDER))
+    """The items stored encrypted: an item all of whose stored values are encrypted is named
+    alone; one that is encrypted in some records only is named with those records, so that the
+    page never says "name" is encrypted when the account's name is stored plain."""
+    result = []
+    for item in ITEM_ORDER:
+        entries = [
+            e
+            for e in catalog.entries()
+            if e.field != "*" and e.item == item and e.protection != Protection.ONE_WAY
+        ]
+        encrypted = [e for e in entries if e.protection == Protection.ENCRYPTED]
+        if not encrypted:
+            continue
+        if len(encrypted) == len(entries):
+            result.append(str(item.label))
+        else:
+            where = pgettext("list separator", ", ").join(sorted({_where(e) for e in encrypted}))
+            result.append(str(pgettext("encrypted item", "%(item)s (%(where)s)")) % {"item": item.label, "where": where})
+    return result
+
+
+def lockout() -> dict:
+    """The lockout's figures, as django-axes is configured."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = int(cooloff.total_seconds() // 60) if hasattr(cooloff, "total_seconds") else int(cooloff * 60)
+    return {
+        "failures": settings.AXES_FAILURE_LIMIT,
+        "minutes": ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes},
+    }
 
 
 def _in_language(setting: str) -> str:
@@ -177,12 +283,20 @@ def cookie_rows() -> list[dict]:
 
 
 def policy_context() -> dict:
-    """The data of the policy text in the active language."""
+    """The data of the policy text in the active language. ``cap`` says which capabilities the
+    running code provides: every statement about one is printed only under ``cap.<code>``."""
     return {
         "studio": studio(),
         "collection": collection_sections(),
         "retention": retention_rows(),
+        "role_columns": role_columns(),
+        "role_groups": role_groups(role_columns()),
         "access": role_access(),
-        "measures": measures.measures(encrypted_items()),
+        "encrypted_items": encrypted_items(),
+        "lockout": lockout(),
+        "cap": capabilities.snapshot(),
+        "operator_general": operator.statements(operator.GENERAL),
+        "operator_technical": operator.statements(operator.TECHNICAL),
+        "operator_administrative": operator.statements(operator.ADMINISTRATIVE),
         "cookies": cookie_rows(),
     }

@@ -53,7 +53,7 @@ def test_policy_page_lists_the_catalog_items_purposes_and_periods(client):
     PRIVACY_OFFICER_DEPARTMENT_EN="Privacy Dept",
     PRIVACY_OFFICER_EMAIL="dpo@test.example",
     PRIVACY_OFFICER_PHONE="+81-3-1111-2222",
-    PRIVACY_SECURITY_MEASURES=["antivirus"],
+    PRIVACY_OPERATOR_STATEMENTS=["antivirus"],
 )
 def test_policy_page_shows_the_company_and_officer_from_settings(client):
     html = client.get("/en/privacy/policy/").content.decode()
@@ -67,7 +67,7 @@ def test_policy_page_shows_the_company_and_officer_from_settings(client):
         "+81-3-1111-2222",
     ]:
         assert value in html
-    assert "Antivirus programs" in html
+    assert "run antivirus programs" in html
     assert "Intrusion prevention systems" not in html  # not configured, so not claimed
 
 

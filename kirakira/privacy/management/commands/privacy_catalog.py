@@ -12,8 +12,17 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.add_argument("--role", help="only what this staff role may see")
         parser.add_argument("--rule", help="only fields under this retention rule (its code)")
+        parser.add_argument(
+            "--roles",
+            action="store_true",
+            help="print the staff roles' declarations (policy group, permissions, consultations) as a "
+            "Markdown table, as the README shows them",
+        )
 
-    def handle(self, *args, json: bool = False, role=None, rule=None, **options):
+    def handle(self, *args, json: bool = False, role=None, rule=None, roles: bool = False, **options):
+        if roles:
+            self.stdout.write(role_matrix())
+            return
         rows = catalog.as_rows()
         if role:
             rows = [r for r in rows if role in r["full"] or role in r["masked"]]
@@ -40,6 +49,26 @@ class Command(BaseCommand):
         for r in table:
             self.stdout.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
         self.stdout.write(f"\n{len(rows)} entries")
+
+
+def role_matrix() -> str:
+    """The roles as kirakira.common.roles declares them, one column per role."""
+    from kirakira.common.roles import ROLE_DECLARATIONS
+
+    codes = [d.code for d in ROLE_DECLARATIONS]
+    lines = [
+        "| | " + " | ".join(f"`{code}`" for code in codes) + " |",
+        "|---|" + ":-:|" * len(codes),
+        "| policy group (管理的対策 ①) | " + " | ".join(str(d.policy_group or "?") for d in ROLE_DECLARATIONS) + " |",
+        "| consultations routed | "
+        + " | ".join(", ".join(sorted(d.consultations)) for d in ROLE_DECLARATIONS)
+        + " |",
+        "| the officer's desk | " + " | ".join("✓" if d.officer_desk else "" for d in ROLE_DECLARATIONS) + " |",
+    ]
+    for permission in sorted({p for d in ROLE_DECLARATIONS for p in d.permissions}):
+        marks = " | ".join("✓" if permission in d.permissions else "" for d in ROLE_DECLARATIONS)
+        lines.append(f"| `{permission}` | {marks} |")
+    return "\n".join(lines)
 
 
 def _cell(value) -> str:

@@ -1,0 +1,241 @@
+"""Every project task is declared with :func:`task` from here, never with django_tasks' bare
+``@task``; and the task table's finished rows are pruned here.
+
+Threat model. The task table (``django_tasks_db``'s ``DBTaskResult``) and the worker's log are
+declared free of personal data, yet both receive whatever a task hands them:
+
+- its arguments, stored as they are in ``args_kwargs`` until the row is deleted;
+- the text of the exception a failed task raised: ``set_failed`` stores
+  ``traceback.format_exception(exc)`` in ``traceback`` and the class in
+  ``exception_class_path``, and django_tasks' ``task_finished`` receiver logs the same traceback
+  with ``logger.exception`` (the ImmediateBackend does both too, on the result object and in the
+  log). Exceptions routinely quote the values they refused: smtplib's ``SMTPRecipientsRefused``
+  carries each refused address with the server's answer, which usually repeats it.
+
+So a task declared here is a :class:`GuardedTask`:
+
+- enqueueing refuses any argument that is not an int, a UUID (or its text) or a short lowercase
+  code, and a code outside a parameter's ``Literal[...]`` set, before anything is stored;
+- a failure is raised again as a :class:`TaskFailed` whose text is the original exception's
+  class and the code it went through (file, line, function) and nothing the exception said. It
+  is raised outside the ``except`` block and ``from None``, so the original is neither its
+  ``__cause__`` nor its ``__context__``: no traceback printer or error tracker can reach it.
+  Its class is a subclass of :class:`TaskFailed` named after the original (module and qualified
+  name), so the stored ``exception_class_path`` still reads ``smtplib.SMTPRecipientsRefused``
+  and ``TaskError.exception_class`` resolves to the real class: a retry policy can still tell a
+  mail server's refusal from a database error.
+
+Finished rows (successful or failed) are kept ``TASK_RESULT_RETENTION_DAYS`` days after they
+finish and then deleted by :func:`task_results_prune` (``manage.py prune_task_results``).
+"""
+
+import inspect
+import re
+import traceback
+import uuid
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from django.conf import settings
+from django.db import transaction
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks.base import DEFAULT_TASK_PRIORITY, Task
+
+from . import clock
+
+# A code names one of a closed set of things (an email kind); it starts with a letter so that
+# a phone number typed as text is refused rather than taken for a code.
+CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+PRUNE_CHUNK = 1000
+
+
+class TaskArgumentRefused(ValueError):
+    """An argument that is not an ID or a code. The message names the parameter, never the value."""
+
+
+class TaskFailed(Exception):
+    """A task's failure with the exception's text withheld; see the module's docstring.
+
+    ``original_class`` is the class of the exception the task raised.
+    """
+
+    original_class: type[BaseException] = Exception
+
+
+_failure_classes: dict[type[BaseException], type[TaskFailed]] = {}
+
+
+def failure_class(original: type[BaseException]) -> type[TaskFailed]:
+    """The :class:`TaskFailed` subclass that stands for ``original`` (one per class)."""
+    cls = _failure_classes.get(original)
+    if cls is None:
+        cls = type(
+            original.__name__,
+            (TaskFailed,),
+            {
+                "__module__": original.__module__,
+                "__qualname__": original.__qualname__,
+                "original_class": original,
+                "__doc__": f"{TaskFailed.__doc__}\n\nStands for {original.__module__}.{original.__qualname__}.",
+            },
+        )
+        _failure_classes[original] = cls
+    return cls
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _short_path(filename: str) -> str:
+    try:
+        return str(Path(filename).relative_to(settings.BASE_DIR))
+    except ValueError:
+        return filename
+
+
+def sanitized(exc: BaseException) -> TaskFailed:
+    """A :class:`TaskFailed` naming ``exc``'s class and frames, never its message or arguments."""
+    if isinstance(exc, TaskFailed):
+        return exc  # already withheld: a task that ran another one in-line
+    lines = [f"{_class_path(type(exc))} (its text is withheld: it may quote personal data), raised at:"]
+    # lookup_lines=False, capture_locals=False: file, line number and function name only.
+    frames = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
+    lines += [f'  File "{_short_path(f.filename)}", line {f.lineno}, in {f.name}' for f in frames]
+    # The chain tells "a socket error during SMTP" from "an SMTP refusal": classes only.
+    seen, link = {id(exc)}, exc
+    while True:
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+        if link is None or id(link) in seen:
+            break
+        seen.add(id(link))
+        lines.append(f"while handling {_class_path(type(link))}")
+    return failure_class(type(exc))("\n".join(lines))
+
+
+@cache
+def _parameters(func) -> tuple[inspect.Signature, dict[str, tuple[Any, ...]]]:
+    """The task's signature and, per parameter typed ``Literal[...]``, its allowed codes."""
+    signature = inspect.signature(func)
+    hints = get_type_hints(func)
+    codes = {name: get_args(hint) for name, hint in hints.items() if get_origin(hint) is Literal}
+    return signature, codes
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def checked_argument(task_name: str, name: str, value: Any, codes: tuple[Any, ...] | None = None) -> Any:
+    """``value`` as it may be stored (a UUID becomes its text), or :class:`TaskArgumentRefused`."""
+    if codes is not None:
+        if value not in codes:
+            raise TaskArgumentRefused(
+                f"{task_name}: argument {name!r} must be one of {', '.join(map(str, codes))}."
+            )
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and (_is_uuid(value) or CODE.fullmatch(value)):
+        return value
+    raise TaskArgumentRefused(
+        f"{task_name}: argument {name!r} is not an ID (an int or a UUID) or a short lowercase code; "
+        "task arguments are stored as they are, so they may never carry personal data."
+    )
+
+
+class GuardedTask(Task):
+    """A django_tasks ``Task`` that refuses non-ID arguments and withholds failures' text."""
+
+    __slots__ = ()
+
+    def _checked(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        signature, codes = _parameters(self.func)
+        if self.takes_context:
+            signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            # bind()'s messages name parameters only ("missing a required argument: 'kind'").
+            raise TaskArgumentRefused(f"{self.name}: {exc}") from None
+        for name, value in bound.arguments.items():
+            bound.arguments[name] = checked_argument(self.name, name, value, codes.get(name))
+        return bound.args, bound.kwargs
+
+    def enqueue(self, *args, **kwargs):
+        args, kwargs = self._checked(args, kwargs)
+        return super().enqueue(*args, **kwargs)
+
+    async def aenqueue(self, *args, **kwargs):
+        args, kwargs = self._checked(args, kwargs)
+        return await super().aenqueue(*args, **kwargs)
+
+    # Both backends (the ImmediateBackend and db_worker) run a task through call()/acall().
+    def call(self, *args, **kwargs):
+        try:
+            return super().call(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
+            failure = sanitized(exc)
+        raise failure from None
+
+    async def acall(self, *args, **kwargs):
+        try:
+            return await super().acall(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
+            failure = sanitized(exc)
+        raise failure from None
+
+
+def task(
+    *,
+    priority: int = DEFAULT_TASK_PRIORITY,
+    queue_name: str = DEFAULT_TASK_QUEUE_NAME,
+    backend: str = DEFAULT_TASK_BACKEND_ALIAS,
+):
+    """Declare a project task (django_tasks' ``@task()``, as a :class:`GuardedTask`).
+
+    Parameters are IDs (named ``*_id``: a UUID's text or an int) or codes typed
+    ``Literal[...]``; ``kirakira/common/tests/test_task_privacy.py`` holds every task to that.
+    """
+
+    def wrap(func) -> GuardedTask:
+        return GuardedTask(
+            func=func,
+            priority=priority,
+            queue_name=queue_name,
+            backend=backend,
+            takes_context=False,
+            run_after=None,
+        )
+
+    return wrap
+
+
+def task_results_prune() -> int:
+    """Delete the task rows that finished (successfully or not) more than
+    ``TASK_RESULT_RETENTION_DAYS`` days ago; return how many. Rows waiting or running are kept:
+    they are work still to do. Deletes in chunks, each in its own transaction, so a large
+    backlog never holds a long lock on the table the workers poll."""
+    from django_tasks_db.models import DBTaskResult  # not at the top: tasks modules load early
+
+    days = settings.TASK_RESULT_RETENTION_DAYS
+    if days < 0:
+        raise ValueError("TASK_RESULT_RETENTION_DAYS must be 0 or more.")
+    cutoff = clock.now() - timedelta(days=days)
+    expired = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(expired.order_by().values_list("pk", flat=True)[:PRUNE_CHUNK])
+            if not ids:
+                return deleted
+            count, _ = DBTaskResult.objects.filter(pk__in=ids).delete()
+            deleted += count
