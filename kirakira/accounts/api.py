@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kirakira.api.errors import ErrorOutput
 from kirakira.api.fields import StrictCharField
 from kirakira.common.ratelimit import ScopedThrottle
-from kirakira.orders.api import ErrorOutput
 
 from . import services
 from .lockout import lockout_response

@@ -8,9 +8,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ErrorOutput(serializers.Serializer):
+    """The one error shape, for the schema's error responses."""
+
+    message = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 def _flatten(detail) -> list[str]:
@@ -78,4 +85,4 @@ def csrf_failure(request, reason=""):
     return json_error(status.HTTP_403_FORBIDDEN, _("CSRF verification failed."))
 
 
-__all__ = ["exception_handler", "Response"]
+__all__ = ["ErrorOutput", "exception_handler", "Response"]

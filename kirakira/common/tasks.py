@@ -144,11 +144,14 @@ def checked_argument(task_name: str, name: str, value: Any, codes: tuple[Any, ..
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and (_is_uuid(value) or CODE.fullmatch(value)):
+    # Free words are refused: a login ID ("yamada_hanako") is a lowercase word too. A code is
+    # taken only where the parameter names its closed set (Literal[...], handled above).
+    if isinstance(value, str) and _is_uuid(value):
         return value
     raise TaskArgumentRefused(
-        f"{task_name}: argument {name!r} is not an ID (an int or a UUID) or a short lowercase code; "
-        "task arguments are stored as they are, so they may never carry personal data."
+        f"{task_name}: argument {name!r} is not an ID (an int or a UUID); only a parameter typed "
+        "Literal[...] takes a code. Task arguments are stored as they are, so they may never carry "
+        "personal data."
     )
 
 

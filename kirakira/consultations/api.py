@@ -17,8 +17,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kirakira.api.errors import ErrorOutput
 from kirakira.api.fields import StrictCharField
-from kirakira.orders.api import ErrorOutput
 
 from . import selectors, services
 from .models import BODY_MAX, SUBJECT_MAX, AuthorKind, Category, Status

@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kirakira.api.errors import ErrorOutput
 from kirakira.api.fields import StrictCharField, StrictIntegerField
 
 from . import lifecycle, selectors, services
@@ -26,11 +27,6 @@ from .models import MAX_PHOTO_LINKS, NOTE_MAX, Order, OrderStatus, Service
 _API_FIELD = {"platform": "sns_platform"}
 # A sanity bound on the raw list (blank entries are dropped before the service's own limit).
 _PHOTO_LINKS_RAW_MAX = MAX_PHOTO_LINKS * 10
-
-
-class ErrorOutput(serializers.Serializer):
-    message = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class PlatformOutput(serializers.Serializer):

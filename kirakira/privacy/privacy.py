@@ -24,7 +24,7 @@ catalog.register(
     fields=[
         personal(
             "published_by",
-            Item.STAFF_ACCESS_RECORD,
+            Item.STAFF_CHANGE_RECORD,
             purposes=[Purpose.ACCOUNTABILITY],
             retention=Retention.UNTIL_PURPOSE_MET,
             full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF, Role.ADMINISTRATOR],
@@ -65,7 +65,7 @@ catalog.register_record(
     "privacy.PermissionChange",
     context=Context.SECURITY,
     subject="subject",
-    items=[Item.STAFF_ACCESS_RECORD, Item.IP_ADDRESS],
+    items=[Item.ACCESS_RIGHTS_RECORD, Item.IP_ADDRESS],
     purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
     retention=Retention.PERMISSION_CHANGE_3Y,
     full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],

@@ -108,7 +108,7 @@ catalog.register_record(
     "admin.LogEntry",
     context=Context.SECURITY,
     subject="user",
-    items=[Item.STAFF_ACCESS_RECORD],
+    items=[Item.STAFF_CHANGE_RECORD],
     purposes=[Purpose.ACCOUNTABILITY],
     retention=Retention.STAFF_ACCESS_2Y,
     full=[Role.PRIVACY_OFFICER],

@@ -1,4 +1,4 @@
-"""Staff roles as the migrations leave them, and the demo accounts command."""
+"""Staff roles as migrate leaves them, and the demo accounts command."""
 
 from io import StringIO
 
@@ -9,14 +9,14 @@ from django.core.management.base import CommandError
 
 from kirakira.accounts.demo import DEMO_MEMBERS, DEMO_STAFF
 from kirakira.accounts.models import User
-from kirakira.accounts.roles import Role
 from kirakira.common.management.commands.load_demo import DEFAULT_DEMO_PASSWORD
+from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 
-# The role matrix of kirakira/accounts/migrations/0002_staff_roles.py, written out on purpose:
-# a change to what a role may do must be made here too, deliberately. Later features grant their
-# own apps' permissions in their own migrations (see roles.py), so the matrix is compared over the
-# apps this migration covers; those apps' permissions must match it exactly.
+# What the roles may do in the accounts, auth and usage apps, written out on purpose: a change to
+# the declarations in kirakira/common/roles.py that touches these apps' permissions must be made
+# here too, deliberately (the other apps' grants are compared with the declarations in
+# kirakira/common/tests/test_role_declarations.py).
 MATRIX_APPS = ("accounts", "auth", "usage")
 ROLE_MATRIX = {
     "customer_service": {"accounts.view_user"},

@@ -44,6 +44,8 @@ class Item(TextChoices):
     SESSION = "session", _("Login session")
     LOGIN_ATTEMPT = "login_attempt", _("Login attempts")
     STAFF_ACCESS_RECORD = "staff_access_record", _("Staff access records")
+    STAFF_CHANGE_RECORD = "staff_change_record", _("Records of changes made by staff")
+    ACCESS_RIGHTS_RECORD = "access_rights_record", _("Records of staff access rights")
 
 
 class Purpose(TextChoices):
@@ -183,7 +185,7 @@ class Retention:
     )
     STAFF_ACCESS_2Y = RetentionRule(
         "staff_access_2y",
-        _("Records of staff access to personal information"),
+        _("Records of staff handling of personal information"),
         _("Personal Information Protection Act and its security standard"),
         years=2,
         starts=_("from the time of access"),

@@ -228,10 +228,13 @@ def encrypted_items() -> list[str]:
     return result
 
 
-def lockout() -> dict:
-    """The lockout's figures, as django-axes is configured."""
-    cooloff = settings.AXES_COOLOFF_TIME
-    minutes = int(cooloff.total_seconds() // 60) if hasattr(cooloff, "total_seconds") else int(cooloff * 60)
+def lockout() -> dict | None:
+    """The lockout's figures, as django-axes is configured (None without the lockout)."""
+    if not capabilities.provided("login_lockout"):
+        return None
+    from axes.helpers import get_cool_off
+
+    minutes = max(1, int(get_cool_off().total_seconds() // 60))
     return {
         "failures": settings.AXES_FAILURE_LIMIT,
         "minutes": ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes},

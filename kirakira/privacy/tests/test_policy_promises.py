@@ -152,6 +152,19 @@ def test_a_capability_found_by_url_or_model_is_not_provided_while_missing():
     assert CAPABILITIES["policy_versions"].provided()
 
 
+def test_no_provision_holds_only_while_no_module_imports_a_network_client(tmp_path):
+    assert capabilities.outbound_imports() == ()
+    package = tmp_path / "kirakira"
+    (package / "orders").mkdir(parents=True)
+    (package / "orders" / "partner.py").write_text("import requests\n")
+    (package / "orders" / "tests").mkdir()
+    (package / "orders" / "tests" / "test_x.py").write_text("import httpx\n")  # tests may
+    (package / "common").mkdir()
+    (package / "common" / "fetch.py").write_text("from urllib.request import urlopen\n")
+    (package / "common" / "parse.py").write_text("from urllib.parse import urlsplit\n")  # no network
+    assert capabilities.outbound_imports(package) == ("kirakira/common/fetch.py", "kirakira/orders/partner.py")
+
+
 def test_forcing_an_unknown_capability_is_refused():
     with pytest.raises(KeyError), forced(no_such_thing=True):
         pass
