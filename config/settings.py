@@ -204,7 +204,8 @@ AXES_RESET_ON_SUCCESS = True
 # Both the login form and the token endpoint pass the login ID to authenticate() as "username".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "kirakira.accounts.lockout.lockout_username"
-AXES_CLIENT_IP_CALLABLE = "kirakira.common.client_ip.client_ip"
+# The client address, and for IPv6 its /64 network: one client owns a whole /64.
+AXES_CLIENT_IP_CALLABLE = "kirakira.common.client_ip.client_rate_limit_key"
 AXES_LOCKOUT_CALLABLE = "kirakira.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 # Successful logins are already in the usage log; a second, unbounded log of IPs and user

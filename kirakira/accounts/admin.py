@@ -10,8 +10,11 @@ So here:
 - staff status is set only by creating a staff account, and can only be removed afterwards;
   roles exist on staff accounts only;
 - no page shows or sets a password: the owner is sent the reset email ("forgot my password"),
-  and a new staff member sets their first password from it;
-- no account is ever deleted here; offboarding is removing staff status or deactivating.
+  and a new staff member sets their first password from an emailed link;
+- no account is ever deleted here; offboarding is removing staff status or deactivating;
+- a grant of a role that sees more than the administrator's own, and the removal of a privacy
+  role, become role requests that the privacy officer approves or refuses (``RoleRequestAdmin``;
+  the rules are ``staff``'s).
 
 Personal fields are shown as the catalog allows the viewer's roles (the masking mixin), and roles
 are read-only: their permissions are set from their declarations (``kirakira.common.roles``).
@@ -31,10 +34,10 @@ from knox.models import AuthToken
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
 from kirakira.common.roles import Role
-from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 
 from . import staff
-from .models import User
+from .models import RoleRequest, User
 from .normalization import normalize_email
 
 ACCESS_FLAGS = ("is_active", "is_staff")
@@ -42,6 +45,22 @@ ACCESS_FLAGS = ("is_active", "is_staff")
 
 def _role_groups():
     return Group.objects.filter(name__in=Role.values).order_by("name")
+
+
+def _role_labels(codes) -> str:
+    return ", ".join(str(Role(code).label) if code in Role.values else code for code in codes)
+
+
+def _waiting_message(request_obj) -> str:
+    """What the administrator is told when part of a change waits for the privacy officer."""
+    parts = []
+    if request_obj.roles_added:
+        parts.append(_("to add: %(roles)s") % {"roles": _role_labels(request_obj.roles_added)})
+    if request_obj.roles_removed:
+        parts.append(_("to remove: %(roles)s") % {"roles": _role_labels(request_obj.roles_removed)})
+    return _("These role changes wait for the privacy officer's approval (%(changes)s).") % {
+        "changes": "; ".join(parts)
+    }
 
 
 def _add_service_errors(form, exc) -> None:
@@ -132,7 +151,7 @@ class _AccountAdminBase(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.add_fieldsets
-        access = ["is_active", "is_staff", "is_superuser", *(["groups"] if obj.is_staff else [])]
+        access = ["is_active", "is_staff", "is_superuser", *(["groups", "waiting_roles"] if obj.is_staff else [])]
         return (
             (None, {"fields": ("login_id", "password_status")}),
             (
@@ -146,7 +165,14 @@ class _AccountAdminBase(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        readonly = ["password_status", "last_login", "date_joined", "email_confirmed_at", "is_superuser"]
+        readonly = [
+            "password_status",
+            "last_login",
+            "date_joined",
+            "email_confirmed_at",
+            "is_superuser",
+            "waiting_roles",
+        ]
         if obj.pk == request.user.pk:
             readonly += ["is_active", "is_staff", "groups"]  # nobody changes their own access
         elif not obj.is_staff:
@@ -167,6 +193,13 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
     @admin.display(description=_("password"))
     def password_status(self, obj):
         return _("set") if obj.has_usable_password() else _("not set")
+
+    @admin.display(description=_("role changes waiting for approval"))
+    @shows()
+    def waiting_roles(self, obj):
+        waiting = RoleRequest.objects.pending().filter(account=obj).order_by("requested_at")
+        lines = [_waiting_message(request_obj) for request_obj in waiting]
+        return " ".join(lines) or "-"
 
     # --- permissions ------------------------------------------------------------------------
     def has_add_permission(self, request):
@@ -212,6 +245,8 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
                 _("The new staff member is sent an email to set their own password."),
                 messages.SUCCESS,
             )
+            for waiting in RoleRequest.objects.pending().filter(account=created):
+                self.message_user(request, _waiting_message(waiting), messages.WARNING)
             return
         # Access is changed by the service below (save_related); the rest of the form as usual.
         for flag in ACCESS_FLAGS:
@@ -225,17 +260,29 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
         form.cleaned_data.pop("groups", None)  # roles are set by the service, not the form
         super().save_related(request, form, formsets, change)
         if any(value is not None for value in requested.values()):
-            staff.access_change(user_id=form.instance.pk, actor=request.user, **requested)
+            waiting = staff.access_change(user_id=form.instance.pk, actor=request.user, **requested)
+            if waiting is not None:
+                self.message_user(request, _waiting_message(waiting), messages.WARNING)
 
     # --- the password-reset email ------------------------------------------------------------
     @admin.action(description=_("Send a password-reset email to the account's own address"), permissions=["change"])
     def send_password_reset(self, request, queryset):
+        limit = staff.PASSWORD_RESET_BULK_LIMIT
+        if queryset.count() > limit:
+            # All or nothing: sending to "the first 20" of a selection would be a guess.
+            self.message_user(
+                request,
+                _("Select at most %(limit)d accounts to send password-reset emails to; no email was sent.")
+                % {"limit": limit},
+                messages.ERROR,
+            )
+            return
         sent = 0
-        for user in queryset:
+        for user in queryset.order_by("login_id")[:limit]:
             try:
                 staff.account_send_password_reset(user_id=user.pk, actor=request.user)
             except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+                self.message_user(request, f"{user.login_id}: {' '.join(exc.messages)}", messages.WARNING)
             else:
                 sent += 1
         if sent:
@@ -284,7 +331,6 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
-                self.log_change(request, obj, _("Sent a password-reset email."))
                 self.message_user(
                     request, _("A password-reset email is being sent to the account's own address."), messages.SUCCESS
                 )
@@ -317,3 +363,97 @@ class RoleAdmin(ViewOnlyAdmin):
     list_display = ("name",)
     fields = ("name", "permissions")
     readonly_fields = ("name", "permissions")
+
+
+@admin.register(RoleRequest)
+class RoleRequestAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+    """Role changes waiting for the privacy officer (``staff``'s separation of duties).
+
+    The privacy officer sees every request and approves or refuses those that are neither about
+    their own account nor their own; an administrator sees the requests they made. Requests are
+    never edited: the decision is the one change, made by ``staff.role_request_decide``."""
+
+    list_display = ("requested_at", "account__login_id", "account__name", "changes", "requested_by", "status")
+    list_filter = ("status",)
+    list_select_related = ("account", "requested_by", "decided_by")
+    ordering = ("-requested_at",)
+    fieldsets = (
+        (None, {"fields": ("requested_at", "requested_by", "changes", "status", "decided_by", "decided_at")}),
+        (_("Account"), {"fields": ("account__login_id", "account__name", "account__email")}),
+    )
+
+    @admin.display(description=_("roles"))
+    @shows("roles_added", "roles_removed")
+    def changes(self, obj):
+        parts = []
+        if obj.roles_added:
+            parts.append(_("add: %(roles)s") % {"roles": _role_labels(obj.roles_added)})
+        if obj.roles_removed:
+            parts.append(_("remove: %(roles)s") % {"roles": _role_labels(obj.roles_removed)})
+        return "; ".join(parts)
+
+    # --- who sees what ----------------------------------------------------------------------
+    def _decides(self, request) -> bool:
+        return request.user.has_perm(staff.DECIDE_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        if self._decides(request):
+            return True
+        return request.user.has_perm(staff.CHANGE_PERMISSION) and (
+            obj is None or obj.requested_by_id == request.user.pk
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if self._decides(request) else queryset.filter(requested_by=request.user)
+
+    def may_decide(self, request, obj) -> bool:
+        return (
+            obj.status == RoleRequest.Status.PENDING
+            and self._decides(request)
+            and request.user.pk not in (obj.account_id, obj.requested_by_id)
+        )
+
+    # --- the decision -----------------------------------------------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="{}_{}_decide".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, view: str, obj) -> str:
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{view}", args=[obj.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if obj is not None and self.may_decide(request, obj):
+            extra_context["decide_url"] = self._url("decide", obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, object_id):
+        if not self._decides(request):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        decision = request.POST.get("decision") if request.method == "POST" else None
+        if decision in ("approve", "refuse"):
+            try:
+                staff.role_request_decide(request_id=obj.pk, approve=decision == "approve", actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            else:
+                done = _("The role request is approved and applied.") if decision == "approve" else _(
+                    "The role request is refused; nothing was changed."
+                )
+                self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(self._url("change", obj))

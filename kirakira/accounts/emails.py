@@ -4,7 +4,7 @@ Subjects never carry personal data; bodies address the member by name only.
 """
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,7 +13,24 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from .tokens import email_confirmation_token
+from .tokens import EmailConfirmationTokenGenerator, email_confirmation_token
+
+
+class FirstPasswordTokenGenerator(EmailConfirmationTokenGenerator):
+    """The link with which a new staff member sets their first password: single use like the
+    reset link (its hash covers the password, which setting one changes) and valid only while
+    the account has no usable password, but for ``EMAIL_CONFIRMATION_TIMEOUT`` (3 days) instead
+    of the reset link's hour, so that a newcomer who reads their mail the next day does not
+    depend on the administrator again."""
+
+    key_salt = "kirakira.accounts.emails.FirstPasswordTokenGenerator"
+    _make_hash_value = PasswordResetTokenGenerator._make_hash_value
+
+    def check_token(self, user, token):
+        return user is not None and not user.has_usable_password() and super().check_token(user, token)
+
+
+first_password_token = FirstPasswordTokenGenerator()
 
 
 def _absolute(path: str) -> str:
@@ -81,4 +98,29 @@ def send_password_reset(user) -> None:
             subject=_("Kirakira SNS: resetting your password"),
             template="accounts/email/password_reset.txt",
             context={"user": user, "url": url},
+        )
+
+
+def send_first_password(user) -> None:
+    """A new staff account's link to set its first password (``first_password_token``)."""
+    with translation.override(user.language):
+        url = _absolute(reverse("accounts:first_password", args=[_uid(user), first_password_token.make_token(user)]))
+        _send(
+            to=user.email,
+            subject=_("Kirakira SNS: set the password of your staff account"),
+            template="accounts/email/first_password.txt",
+            context={"user": user, "url": url, "days": settings.EMAIL_CONFIRMATION_TIMEOUT // 86400},
+        )
+
+
+def send_role_request_notice(officer, request) -> None:
+    """Tell a privacy officer that a role request waits. Neither the subject nor the body names
+    the account or the requester: the back office shows them to whoever may decide."""
+    with translation.override(officer.language):
+        url = _absolute(reverse("admin:accounts_rolerequest_change", args=[request.pk]))
+        _send(
+            to=officer.email,
+            subject=_("Kirakira SNS: a role request waits for your decision"),
+            template="accounts/email/role_request_notice.txt",
+            context={"user": officer, "url": url},
         )

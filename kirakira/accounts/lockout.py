@@ -2,7 +2,7 @@
 page's language (or as JSON for the API) once a login ID and address pair is locked, or once
 ``throttles.LoginIdSlowdownBackend`` has turned an attempt away."""
 
-from django.conf import settings
+from axes.helpers import get_cool_off
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -21,14 +21,15 @@ def lockout_username(request, credentials):
     return normalize_login_id(raw or "")
 
 
-def cooloff_seconds() -> int:
-    """How long a locked login ID and address pair waits, as django-axes is configured."""
-    cooloff = settings.AXES_COOLOFF_TIME
-    return int(cooloff.total_seconds()) if hasattr(cooloff, "total_seconds") else int(cooloff * 3600)
+def cooloff_seconds(request=None) -> int:
+    """How long a locked login ID and address pair waits, read as django-axes reads
+    ``AXES_COOLOFF_TIME`` (a timedelta, hours as a number, or a callable or its dotted path)."""
+    cool_off = get_cool_off(request)
+    return int(cool_off.total_seconds()) if cool_off is not None else 0
 
 
-def lockout_message() -> str:
-    minutes = max(1, cooloff_seconds() // 60)
+def lockout_message(request=None) -> str:
+    minutes = max(1, cooloff_seconds(request) // 60)
     return ngettext(
         "Too many failed login attempts. For your security, logging in with this login ID "
         "from your connection is blocked for %(minutes)d minute.",
@@ -63,11 +64,10 @@ def lockout_response(request, original_response=None, credentials=None, *args, *
     wait = getattr(request, "login_turned_away", 0)
     if wait:
         return _slowed_down_response(request, original_response, wait)
+    message = lockout_message(request)
     if request.path_info.startswith("/api/"):
-        response = JsonResponse({"message": lockout_message(), "errors": {}}, status=LOCKOUT_STATUS)
+        response = JsonResponse({"message": message, "errors": {}}, status=LOCKOUT_STATUS)
     else:
-        response = render(
-            request, "accounts/locked_out.html", {"message": lockout_message()}, status=LOCKOUT_STATUS
-        )
-    response["Retry-After"] = str(cooloff_seconds())
+        response = render(request, "accounts/locked_out.html", {"message": message}, status=LOCKOUT_STATUS)
+    response["Retry-After"] = str(cooloff_seconds(request))
     return response

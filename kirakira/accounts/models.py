@@ -1,5 +1,6 @@
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -93,6 +94,64 @@ class User(AbstractBaseUser, PermissionsMixin):
     def can_order(self) -> bool:
         return self.is_active and self.email_confirmed
 
+    # --- permissions: the roles' and nothing else ------------------------------------------------
+    # Django's PermissionsMixin answers True to every permission question for an active
+    # superuser, and its ModelBackend adds the user's direct permissions. Here superuser status
+    # (only ever given by ``createsuperuser`` on the server) counts for nothing and direct
+    # permissions are refused when granted (``kirakira.privacy.audit.permissions``) and ignored
+    # here: what anyone may do is exactly what their roles' groups hold, as what they may see
+    # is what their roles see (``kirakira.common.roles.roles_of``). Object-level questions get
+    # no for an answer, as from ModelBackend.
+    def role_permissions(self) -> frozenset[str]:
+        """The permissions ("app_label.codename") of the user's groups; none when inactive."""
+        if not self.is_active or self._state.adding:
+            return frozenset()
+        cached = self.__dict__.get("_kirakira_perm_cache")
+        if cached is None:
+            from django.contrib.auth.models import Permission
+
+            pairs = Permission.objects.filter(group__user=self).values_list("content_type__app_label", "codename")
+            cached = self.__dict__["_kirakira_perm_cache"] = frozenset(f"{app}.{code}" for app, code in pairs)
+        return cached
+
+    def get_user_permissions(self, obj=None):
+        return set()
+
+    def get_group_permissions(self, obj=None):
+        return set(self.role_permissions()) if obj is None else set()
+
+    def get_all_permissions(self, obj=None):
+        return self.get_group_permissions(obj)
+
+    def has_perm(self, perm, obj=None):
+        return obj is None and perm in self.role_permissions()
+
+    def has_perms(self, perm_list, obj=None):
+        if isinstance(perm_list, str) or not hasattr(perm_list, "__iter__"):
+            raise ValueError("perm_list must be an iterable of permissions.")
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label):
+        return any(perm.partition(".")[0] == app_label for perm in self.role_permissions())
+
+    async def aget_user_permissions(self, obj=None):
+        return set()
+
+    async def aget_group_permissions(self, obj=None):
+        return await sync_to_async(self.get_group_permissions)(obj)
+
+    async def aget_all_permissions(self, obj=None):
+        return await sync_to_async(self.get_all_permissions)(obj)
+
+    async def ahas_perm(self, perm, obj=None):
+        return await sync_to_async(self.has_perm)(perm, obj)
+
+    async def ahas_perms(self, perm_list, obj=None):
+        return await sync_to_async(self.has_perms)(perm_list, obj)
+
+    async def ahas_module_perms(self, app_label):
+        return await sync_to_async(self.has_module_perms)(app_label)
+
     def save(self, *args, **kwargs):
         # A new password (set_password(), not the hash upgrade a login may do) and a deactivation
         # end every other login of the account, whichever path made the change: the member's
@@ -113,6 +172,60 @@ class User(AbstractBaseUser, PermissionsMixin):
         with transaction.atomic():
             super().save(*args, **kwargs)
             member_logins_end(user=self, keep_session_key=current_session_key(self))
+
+
+class RoleRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=RoleRequest.Status.PENDING)
+
+
+class RoleRequest(models.Model):
+    """A change of a staff account's roles that waits for the privacy officer: a grant of a role
+    that sees personal data its requester's own roles do not, or the removal of a privacy role
+    (separation of duties, ``kirakira.accounts.staff``). Approving applies it, recorded in the
+    permission-change log with the approver as actor and the requester named; refusing changes
+    nothing but the request. Decided once; written only by ``staff``'s services."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for the privacy officer")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=clock.now, db_index=True)
+    # Role codes (kirakira.common.roles), sorted.
+    roles_added = models.JSONField(_("roles to add"), default=list, blank=True)
+    roles_removed = models.JSONField(_("roles to remove"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = RoleRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role request")
+        verbose_name_plural = _("role requests")
+        ordering = ["-requested_at"]
+        default_permissions = ()  # written by the services only; who sees them is the admin's
+        permissions = [("decide_rolerequest", _("Can approve or refuse role requests"))]
+        indexes = [models.Index(fields=["status", "requested_at"], name="accounts_rolereq_status_idx")]
+
+    def __str__(self):
+        # Titles and breadcrumbs show this: the request's own ID, never who it is about.
+        return _("role request %(id)s") % {"id": str(self.pk)[:8]}
 
 
 class BrowserSession(AbstractBaseSession):
@@ -167,3 +280,28 @@ class MemberToken(models.Model):
 
     def __str__(self):
         return str(self.id)
+
+
+class KnownLoginAddress(models.Model):
+    """A client address an account logged in from successfully, and when it last did, so that
+    the login ID slowdown never holds back its owner there (``throttles.py``). Staff are in no
+    usage log, so without this every address would be new to them.
+
+    Only a keyed hash of the address (its /64 network for IPv6) mixed with the account's ID is
+    kept: it can tell whether a given address is one of this account's, and nothing else — not
+    the address, nor whether two accounts share one. Rows unseen for ``LOGIN_ID_FAMILIAR_DAYS``
+    no longer count and are deleted by ``prune_logins``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    address_hash = models.CharField(max_length=64)
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("known login address")
+        verbose_name_plural = _("known login addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "address_hash"], name="accounts_known_login_address_unique"),
+        ]
+
+    def __str__(self):
+        return str(self.pk)  # not the hash, which means nothing to a reader

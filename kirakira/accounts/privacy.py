@@ -120,3 +120,32 @@ catalog.register_record(
     retention=Retention.UNTIL_PURPOSE_MET,
     automatic=True,
 )
+
+# The addresses each account (member or staff) logged in from successfully, as keyed hashes
+# with the time last seen (throttles.py): an attack on a login ID never slows its owner down at
+# those addresses. Shown to nobody. The purpose is met once an address is unseen for
+# LOGIN_ID_FAMILIAR_DAYS (it no longer counts as the owner's); prune_logins deletes it then,
+# and the rows go with their account.
+catalog.register_record(
+    "accounts.KnownLoginAddress",
+    context=Context.SECURITY,
+    subject="user",
+    items=[Item.IP_ADDRESS, Item.TIME_OF_USE],
+    purposes=[Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    automatic=True,
+)
+
+# A staff account's change of roles waiting for the privacy officer (kirakira/accounts/staff.py):
+# who asked, about which account, which roles, and the decision. A record of staff access
+# rights, kept as long as the permission-change log it completes; the privacy officer decides,
+# and the administrator sees the requests they made.
+catalog.register_record(
+    "accounts.RoleRequest",
+    context=Context.SECURITY,
+    subject="account",
+    items=[Item.ACCESS_RIGHTS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+    retention=Retention.PERMISSION_CHANGE_3Y,
+    full=[Role.PRIVACY_OFFICER, Role.ADMINISTRATOR],
+)

@@ -23,26 +23,11 @@ from .normalization import (
 )
 from .session_tracking import current_session_key
 from .tasks import enqueue_member_email
-from .throttles import check_password_reset_limits
+from .throttles import check_password_reset_limits, login_addresses_prune
 from .tokens import email_confirmation_token
-
-
-def _email_taken_message() -> str:
-    return _("This email address is already registered.")
-
-
-def _login_id_taken_message() -> str:
-    return _("This login ID is already taken.")
-
-
-def _validate_email_syntax(value: str) -> None:
-    from django.core.validators import EmailValidator
-
-    if not value:
-        raise ValidationError(_("Enter your email address."), code="required")
-    if len(value) > 254:
-        raise ValidationError(_("An email address is at most 254 characters long."), code="max_length")
-    EmailValidator(message=_("Enter a valid email address."))(value)
+from .validation import collect_taken
+from .validation import email_taken_message as _email_taken_message
+from .validation import validate_email_syntax as _validate_email_syntax
 
 
 def member_register(*, login_id: str, name: str, email: str, password: str, language: str) -> User:
@@ -55,10 +40,7 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
     collect(errors, "login_id", validate_login_id, login_id)
     collect(errors, "name", validate_name, name)
     collect(errors, "email", _validate_email_syntax, email)
-    if "login_id" not in errors and User.objects.filter(login_id=login_id).exists():
-        errors["login_id"] = [_login_id_taken_message()]
-    if "email" not in errors and User.objects.with_email(email).exists():
-        errors["email"] = [_email_taken_message()]
+    collect_taken(errors, login_id=login_id, email=email)
     candidate = User(login_id=login_id, name=name, email=email, language=language)
     try:
         password_validation.validate_password(password, user=candidate)
@@ -85,11 +67,7 @@ class ConfirmationResult:
     EMAIL_CHANGE = "email_change"
 
 
-def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
-    """Confirm a registration or a new email address from an emailed link.
-
-    Raises ``ValidationError`` when the link is invalid, expired or already used.
-    """
+def _confirmation_user(users, *, user_id, token: str) -> User:
     invalid = ValidationError(
         _("This confirmation link is invalid, has expired or has already been used."), code="invalid_link"
     )
@@ -97,15 +75,36 @@ def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
         user_id = uuid.UUID(str(user_id))
     except ValueError:
         raise invalid from None
+    user = users.filter(pk=user_id, is_active=True).first()
+    if user is None or not email_confirmation_token.check_token(user, token):
+        raise invalid
+    if user.pending_email:
+        if User.objects.with_email(user.pending_email).exclude(pk=user.pk).exists():
+            raise ValidationError(_email_taken_message(), code="email_taken")
+    elif user.email_confirmed_at is not None:
+        raise invalid
+    return user
+
+
+def member_check_confirmation(*, user_id, token: str) -> User:
+    """The member an emailed confirmation link (registration or a new email address) is for,
+    when the link can still be used; reads only, for the page that shows the button.
+
+    Raises ``ValidationError`` when the link is invalid, expired or already used
+    (``invalid_link``), or when the new address was registered by someone else meanwhile
+    (``email_taken``). ``member_confirm_email`` checks the same again, under a row lock."""
+    return _confirmation_user(User.objects.all(), user_id=user_id, token=token)
+
+
+def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
+    """Confirm a registration or a new email address from an emailed link.
+
+    Raises ``ValidationError`` as ``member_check_confirmation`` does.
+    """
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-        if user is None or not email_confirmation_token.check_token(user, token):
-            raise invalid
+        user = _confirmation_user(User.objects.select_for_update(), user_id=user_id, token=token)
         if user.pending_email:
-            new_email = user.pending_email
-            if User.objects.with_email(new_email).exclude(pk=user.pk).exists():
-                raise ValidationError(_email_taken_message(), code="email_taken")
-            user.email, user.pending_email = new_email, ""
+            user.email, user.pending_email = user.pending_email, ""
             user.email_confirmed_at = clock.now()
             try:
                 with transaction.atomic():
@@ -115,8 +114,6 @@ def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
             # The address that can reset the password changed: no other login outlives that.
             member_logins_end(user=user, keep_session_key=current_session_key(user))
             return user, ConfirmationResult.EMAIL_CHANGE
-        if user.email_confirmed_at is not None:
-            raise invalid
         user.email_confirmed_at = clock.now()
         user.save(update_fields=["email_confirmed_at"])
         return user, ConfirmationResult.REGISTRATION
@@ -261,10 +258,12 @@ def logins_prune() -> tuple[int, int]:
     """Delete what can no longer log anyone in: expired browser sessions (as Django's
     ``clearsessions``), expired API tokens (knox deletes a member's own only when that member
     next uses the API), and the sessions and tokens of deactivated accounts (a deactivation by
-    ``QuerySet.update()`` does not pass through ``User.save``). Returns the numbers of sessions
-    and of tokens deleted."""
+    ``QuerySet.update()`` does not pass through ``User.save``); and the known login addresses
+    unseen for ``LOGIN_ID_FAMILIAR_DAYS`` (``throttles.login_addresses_prune``). Returns the
+    numbers of sessions and of tokens deleted."""
     now = clock.now()
     with transaction.atomic():
         sessions = BrowserSession.objects.filter(Q(expire_date__lt=now) | Q(user__is_active=False)).delete()
         tokens = AuthToken.objects.filter(Q(expiry__lt=now) | Q(user__is_active=False)).delete()
+        login_addresses_prune()
     return sessions[1].get(BrowserSession._meta.label, 0), tokens[1].get(AuthToken._meta.label, 0)

@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 from django.views.generic import TemplateView
 
 from . import sessions_views, views
+from .emails import first_password_token
 
 app_name = "accounts"
 
@@ -44,6 +45,16 @@ urlpatterns = [
             extra_context={"page": "password_reset_confirm"},
         ),
         name="password_reset_confirm",
+    ),
+    path(
+        "password/first/<str:uidb64>/<str:token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            token_generator=first_password_token,  # a new staff account's link: 3 days, not 1 hour
+            template_name="accounts/form_page.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+            extra_context={"page": "password_reset_confirm"},
+        ),
+        name="first_password",
     ),
     path(
         "password/reset/complete/",

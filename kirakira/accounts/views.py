@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -21,9 +19,7 @@ from kirakira.privacy.policy.selectors import last_acknowledged
 
 from . import services
 from .forms import LoginForm, PasswordResetRequestForm, ProfileForm, RegistrationForm
-from .models import User
 from .throttles import registration_message
-from .tokens import email_confirmation_token
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -58,23 +54,12 @@ class RegisterView(FormView):
         return redirect("accounts:mypage")
 
 
-def _confirmation_target(uidb64: str, token: str) -> tuple[User | None, str | None]:
-    """The member a confirmation link is for, or why it cannot be used; reads only (the service
-    checks again, under a row lock, when the button is pressed)."""
-    invalid = _("This confirmation link is invalid, has expired or has already been used.")
+def _user_id(uidb64: str) -> str:
+    """The account ID in a link's ``uidb64``, as text (the service checks that it is one)."""
     try:
-        user_id = uuid.UUID(force_str(urlsafe_base64_decode(uidb64)))
-    except (ValueError, TypeError, OverflowError):
-        return None, invalid
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not email_confirmation_token.check_token(user, token):
-        return None, invalid
-    if user.pending_email:
-        if User.objects.with_email(user.pending_email).exclude(pk=user.pk).exists():
-            return None, _("This email address is already registered.")
-    elif user.email_confirmed_at is not None:
-        return None, invalid
-    return user, None
+        return force_str(urlsafe_base64_decode(uidb64))
+    except (ValueError, TypeError, OverflowError):  # not base64, or not text once decoded
+        return ""
 
 
 class ConfirmEmailView(View):
@@ -94,22 +79,17 @@ class ConfirmEmailView(View):
         )
 
     def get(self, request, uidb64, token):
-        user, error = _confirmation_target(uidb64, token)
-        if error is not None:
-            return self._failed(request, error)
+        try:
+            user = services.member_check_confirmation(user_id=_user_id(uidb64), token=token)
+        except ValidationError as exc:
+            return self._failed(request, exc.messages[0])
         return render(request, self.template_name, {"email_change": bool(user.pending_email)})
 
     def post(self, request, uidb64, token):
         try:
-            user_id = force_str(urlsafe_base64_decode(uidb64))
-            user, result = services.member_confirm_email(user_id=user_id, token=token)
-        except (ValueError, TypeError, OverflowError, ValidationError) as exc:
-            message = (
-                exc.messages[0]
-                if isinstance(exc, ValidationError)
-                else _("This confirmation link is invalid, has expired or has already been used.")
-            )
-            return self._failed(request, message)
+            user, result = services.member_confirm_email(user_id=_user_id(uidb64), token=token)
+        except ValidationError as exc:
+            return self._failed(request, exc.messages[0])
         if result == services.ConfirmationResult.EMAIL_CHANGE:
             messages.success(request, _("Your new email address is confirmed."))
         else:

@@ -7,6 +7,10 @@ attempts under a keyed hash of the value, so no address, email address or login 
 in clear. ``take_turn`` spaces attempts out (one per so many seconds) under the same kind of
 key, and ``throttle_wait`` lets a page count in the API's own throttle, so that the two share
 one limit per client address.
+
+A limit per client address counts under ``client_ip.rate_limit_key`` of the address (its /64
+network for IPv6), never the address itself: callers of ``hit`` and ``over_limit`` pass that
+key, and ``ScopedThrottle`` uses it.
 """
 
 import hashlib
@@ -19,7 +23,7 @@ from django.core.cache import cache
 from rest_framework.throttling import ScopedRateThrottle
 
 from . import clock
-from .client_ip import client_ip
+from .client_ip import client_rate_limit_key
 
 
 def _key(scope: str, value: str) -> str:
@@ -101,10 +105,11 @@ def throttle_wait(request, scope: str) -> int:
 
 class ScopedThrottle(ScopedRateThrottle):
     """DRF's scoped throttle, keyed by the address Kirakira trusts (see ``client_ip``) rather
-    than by an ``X-Forwarded-For`` header any client can write."""
+    than by an ``X-Forwarded-For`` header any client can write, and by its /64 network for
+    IPv6 (``rate_limit_key``)."""
 
     def get_ident(self, request):
-        return client_ip(request._request if hasattr(request, "_request") else request)
+        return client_rate_limit_key(request._request if hasattr(request, "_request") else request)
 
     def get_cache_key(self, request, view):
         # DRF's key holds the address in clear; the cache holds only a keyed hash of it.

@@ -93,7 +93,7 @@ ROLE_DECLARATIONS: tuple[RoleDeclaration, ...] = (
         "privacy_officer",
         _("Privacy officer"),
         PolicyGroup.PRIVACY,
-        permissions=frozenset({*_PRIVACY_READ, "auth.view_group", "privacy.publish_policyversion"}),
+        permissions=frozenset({*_PRIVACY_READ, "auth.view_group", "privacy.publish_policyversion", "accounts.decide_rolerequest"}),
         consultations=frozenset({"complaint", "personal_information"}),
         officer_desk=True,
         demo_account=("dpo_kimura", "木村 個人情報管理責任者"),

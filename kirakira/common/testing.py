@@ -1,11 +1,13 @@
 """Factories and helpers for tests. Passwords are hashed once with the real Argon2 hasher and
 reused, so tests exercise the production hasher without paying for it on every user."""
 
+import threading
 from functools import cache
 
 import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from kirakira.accounts.models import User
 from kirakira.common import clock
@@ -67,3 +69,26 @@ def restore_migration_data() -> None:
                 "sort_order": order,
             },
         )
+
+
+def at_once(*calls) -> list:
+    """Run each call in its own thread, all released together; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - handed back to the test to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a thread is stuck (deadlock?)"
+    return results

@@ -1,5 +1,10 @@
+from functools import partial
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kirakira.common.text import clean_text
+from kirakira.common.validation import collect
 
 
 class Choice(models.TextChoices):
@@ -76,5 +81,16 @@ class Notice(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        errors: dict[str, list] = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": _("The end must be after the start.")})
+            errors["ends_at"] = [_("The end must be after the start.")]
+        # Every visitor reads these: they are held to the rules of all free text
+        # (common/text.py), titles on one line, bodies with their line breaks as "\n".
+        for field, multiline in (("title", False), ("body", True)):
+            for language in ("ja", "en", "ko"):
+                name = f"{field}_{language}"
+                value = collect(errors, name, partial(clean_text, multiline=multiline), getattr(self, name) or "")
+                if value is not None:
+                    setattr(self, name, value)
+        if errors:
+            raise ValidationError(errors)

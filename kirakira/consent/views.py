@@ -18,7 +18,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
-from kirakira.common.client_ip import client_ip
+from kirakira.common.client_ip import client_rate_limit_key
 from kirakira.common.errors import too_many_requests
 from kirakira.common.origin import is_same_origin
 from kirakira.common.ratelimit import over_limit
@@ -61,7 +61,7 @@ class ConsentView(_SameOriginPost, TemplateView):
             raise BadRequest("unknown cookie choice")
         state = request.consent
         if not state.consent_valid and over_limit(
-            "consent-new", client_ip(request), limit=settings.CONSENT_NEW_RECORDS_PER_IP
+            "consent-new", client_rate_limit_key(request), limit=settings.CONSENT_NEW_RECORDS_PER_IP
         ):
             # Every choice without a consent ID adds a record; a browser makes one, a script
             # posting in a loop would fill the table.

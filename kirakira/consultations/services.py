@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
+from kirakira.common.client_ip import rate_limit_key
 from kirakira.common.ratelimit import hit, over_limit
 from kirakira.common.text import clean_text
 from kirakira.common.validation import collect
@@ -106,7 +107,9 @@ def _clean_order(member, order):
 def check_visitor_limits(*, ip: str | None, email: str) -> None:
     """Raise ``ValidationError(code="rate_limited")`` when this address or this email address
     has opened too many consultations in the last hour. Counts the attempt."""
-    by_ip = bool(ip) and over_limit("consultation-ip", ip, limit=settings.CONSULTATION_VISITOR_LIMIT_PER_IP)
+    by_ip = bool(ip) and over_limit(
+        "consultation-ip", rate_limit_key(ip), limit=settings.CONSULTATION_VISITOR_LIMIT_PER_IP
+    )
     by_email = bool(email) and over_limit(
         "consultation-email", email.strip().lower(), limit=settings.CONSULTATION_VISITOR_LIMIT_PER_EMAIL
     )

@@ -92,8 +92,8 @@ class PolicyVersionAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
                     services.validate_publication(
                         effective_on=cleaned.get("effective_on"),
                         is_correction=cleaned.get("is_correction", False),
-                        reason={"ja": cleaned.get("reason_ja", "")},
-                        summary={"ja": cleaned.get("summary_ja", "")},
+                        reason={lang: cleaned.get(f"reason_{lang}", "") for lang in ("ja", "en", "ko")},
+                        summary={lang: cleaned.get(f"summary_{lang}", "") for lang in ("ja", "en", "ko")},
                         actor=user,
                     )
                 except ValidationError as exc:
@@ -127,7 +127,7 @@ class PermissionChangeAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         return obj.description
 
     @admin.display(description=_("changed by"))
-    @shows("actor", "request_id")
+    @shows("actor", "requested_by", "request_id")
     def changed_by(self, obj):
         return actor_label(obj)
 

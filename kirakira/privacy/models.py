@@ -167,6 +167,17 @@ class PermissionChange(models.Model):
         editable=False,
         verbose_name=_("changed by"),
     )
+    # Who asked for the change when it waited for approval (a role request, approved by
+    # ``actor``); empty when the actor made it on their own.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("requested by"),
+    )
     what = models.CharField(_("what"), max_length=16, choices=What.choices, editable=False)
     role = models.CharField(_("role"), max_length=150, blank=True, editable=False)
     old_value = models.BooleanField(_("before"), editable=False)

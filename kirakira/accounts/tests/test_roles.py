@@ -21,7 +21,7 @@ MATRIX_APPS = ("accounts", "auth", "usage")
 ROLE_MATRIX = {
     "customer_service": {"accounts.view_user"},
     "accounting": {"accounts.view_user"},
-    "privacy_officer": {"accounts.view_user", "usage.view_usagerecord", "auth.view_group"},
+    "privacy_officer": {"accounts.view_user", "accounts.decide_rolerequest", "usage.view_usagerecord", "auth.view_group"},
     "privacy_staff": {"accounts.view_user", "usage.view_usagerecord"},
     "administrator": {"accounts.view_user", "accounts.add_user", "accounts.change_user", "auth.view_group"},
 }

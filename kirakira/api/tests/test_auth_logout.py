@@ -1,13 +1,11 @@
 """The API's logins: logging out (this token or all of them), the list of a member's tokens, ending
 one, and the per-member limit on live tokens."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import yaml
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
@@ -15,7 +13,7 @@ from knox.models import AuthToken
 from kirakira.accounts import services
 from kirakira.accounts.models import MemberToken
 from kirakira.api.testing import api_token, error_body
-from kirakira.common.testing import PASSWORD, MemberFactory
+from kirakira.common.testing import PASSWORD, MemberFactory, at_once
 
 TOKEN_URL = "/api/v1/auth/token"
 LOGOUT_URL = "/api/v1/auth/logout"
@@ -170,24 +168,7 @@ def test_logins_at_the_same_moment_keep_to_the_limit(settings):
     settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 2}
     member = MemberFactory()
     services.member_token_create(user=member, client="")
-    barrier = threading.Barrier(4)
-    results = [None] * 4
-
-    def log_in_now(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = services.member_token_create(user=member, client="")
-        except Exception as exc:  # noqa: BLE001 - handed back to the test to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=log_in_now, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a login is stuck (deadlock?)"
+    results = at_once(*[lambda: services.member_token_create(user=member, client="")] * 4)
 
     assert all(isinstance(result, tuple) for result in results), results
     assert AuthToken.objects.filter(user=member).count() == 2

@@ -3,7 +3,6 @@ emails, what is refused (leaving nothing behind), and two staff acting on one or
 
 import datetime
 import html
-import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +11,7 @@ from django.utils import timezone, translation
 
 from kirakira.common import clock
 from kirakira.common.roles import Role
-from kirakira.common.testing import MemberFactory, StaffFactory
+from kirakira.common.testing import MemberFactory, StaffFactory, at_once
 from kirakira.orders import lifecycle, services
 from kirakira.orders.models import Order, OrderEvent, OrderStatus, Payment, Service, SnsPlatform
 
@@ -79,29 +78,6 @@ def raw_payer_name(payment) -> bytes:
         (value,) = cursor.fetchone()
     assert isinstance(value, bytes | memoryview), type(value)
     return bytes(value)
-
-
-def at_once(*calls) -> list:
-    """Run each call in its own thread, all released together; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - handed back to the test to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a thread is stuck (deadlock?)"
-    return results
 
 
 # --- Fixtures -----------------------------------------------------------------------------------

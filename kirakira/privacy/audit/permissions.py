@@ -1,8 +1,10 @@
 """The permission-change log: every grant, change and removal of a staff member's access.
 
 What is recorded: a role (group) added to or removed from an account, and the ``is_staff``,
-``is_superuser`` and — on accounts that are or were staff — ``is_active`` flags set or cleared;
-with who did it, to whom, old and new value, when, and the request's ID and client address.
+``is_superuser`` and ``is_active`` flags set or cleared (a member's account deactivated by staff
+included; only a member closing their own account is not a change of access anyone gave); with
+who did it, to whom, old and new value, when, the request's ID and client address, and — when the
+change waited for approval (a role request) — who asked for it.
 Kept three years (``Retention.PERMISSION_CHANGE_3Y``), append-only (``PermissionChange``
 refuses updates, and deletion within the period), listed read-only for the privacy roles.
 
@@ -15,11 +17,15 @@ the path taken: the back office, a service, ``createsuperuser``, ``loaddata`` an
 - ``m2m_changed`` on ``User.groups`` writes one row per role actually added or removed, from
   either side of the relation (``user.groups.add`` and ``group.user_set.add``); ``set()`` and
   ``clear()`` arrive as removals and additions.
+- ``m2m_changed`` on ``User.user_permissions`` refuses every addition, from either side: a
+  permission is given through a role or not at all (``User.has_perm`` reads only the roles'
+  groups, so a row slipped in through the table itself would still grant nothing).
 
 The actor comes from a context variable: ``PermissionChangeMiddleware`` puts the request there
 (the signed-in user, resolved only when a row is written, so the API's token authentication is
-seen too), and ``acting(actor)`` lets a service name its actor explicitly. With neither, the
-change came from the server itself and the row says "server command".
+seen too), and ``acting(actor)`` lets a service name its actor explicitly (and
+``acting(approver, requested_by=requester)`` the person who asked). With neither, the change
+came from the server itself and the row says "server command".
 
 The same hooks refuse a change of one's own roles, staff or superuser status (and, on a staff
 account, active status) made by that same user, in a request or under ``acting``: the back
@@ -56,6 +62,7 @@ class _Source:
     request: object = None
     actor: object = None  # an explicit actor (``acting``); else the request's signed-in user
     request_id: str = ""
+    requested_by: object = None  # who asked for the change the actor approved
 
     def who(self):
         if self.actor is not None:
@@ -90,23 +97,31 @@ class PermissionChangeMiddleware:
 
 
 @contextlib.contextmanager
-def acting(actor):
-    """Record changes made inside the block as ``actor``'s (the request's address and ID, if
-    there is a request, are kept)."""
+def acting(actor, *, requested_by=None):
+    """Record changes made inside the block as ``actor``'s, asked for by ``requested_by`` if
+    given (the request's address and ID, if there is a request, are kept)."""
     outer = _current()
-    token = _source.set(_Source(request=outer.request, actor=actor, request_id=outer.request_id))
+    token = _source.set(
+        _Source(request=outer.request, actor=actor, request_id=outer.request_id, requested_by=requested_by)
+    )
     try:
         yield
     finally:
         _source.reset(token)
 
 
-def _refuse_own_change(subject_id) -> None:
+def _by_the_subject(subject_id) -> bool:
+    """Whether the change is made by a signed-in person (or a service's actor) on their own
+    account; never for the server itself (a command, the shell)."""
     source = _current()
     if source.request is None and source.actor is None:
-        return  # the server itself (a command, the shell): no person to hold back
+        return False
     actor = source.who()
-    if actor is not None and actor.pk == subject_id:
+    return actor is not None and actor.pk == subject_id
+
+
+def _refuse_own_change(subject_id) -> None:
+    if _by_the_subject(subject_id):
         raise PermissionDenied(_("Nobody may change their own roles or access."))
 
 
@@ -116,6 +131,7 @@ def _write(*, subject_id, what, old, new, role="") -> PermissionChange:
     return PermissionChange.objects.create(
         subject_id=subject_id,
         actor_id=actor.pk if actor is not None else None,
+        requested_by_id=source.requested_by.pk if source.requested_by is not None else None,
         what=what,
         role=role,
         old_value=old,
@@ -136,8 +152,8 @@ def _watched(update_fields) -> bool:
 def _changed_flags(before: dict, instance) -> list[str]:
     changed = [flag for flag in FLAGS if before[flag] != getattr(instance, flag)]
     ever_privileged = before["is_staff"] or instance.is_staff or before["is_superuser"] or instance.is_superuser
-    if not ever_privileged:
-        # A member's account being closed or reopened is not a change of staff access.
+    if not ever_privileged and _by_the_subject(instance.pk):
+        # A member closing their own account gives or takes nobody's access (and is theirs to do).
         changed = [flag for flag in changed if flag != "is_active"]
     return changed
 
@@ -207,16 +223,41 @@ def _groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
             )
 
 
+# --- direct permissions ---------------------------------------------------------------------
+class DirectPermissionRefused(PermissionDenied):
+    """A permission given to an account directly, not through a role."""
+
+
+def _user_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if action == "pre_add" and pk_set:
+        raise DirectPermissionRefused(
+            _(
+                "Permissions are given to staff only through their roles (kirakira.common.roles); "
+                "a permission given to an account directly is refused. Give the account a role instead."
+            )
+        )
+
+
 def connect(user_model) -> None:
     pre_save.connect(_before_user_save, sender=user_model, dispatch_uid="kirakira.permchange.pre_save")
     post_save.connect(_after_user_save, sender=user_model, dispatch_uid="kirakira.permchange.post_save")
     m2m_changed.connect(
         _groups_changed, sender=user_model.groups.through, dispatch_uid="kirakira.permchange.groups"
     )
+    m2m_changed.connect(
+        _user_permissions_changed,
+        sender=user_model.user_permissions.through,
+        dispatch_uid="kirakira.permchange.user_permissions",
+    )
 
 
 def actor_label(change: PermissionChange) -> str:
-    """Who made a change, as the log shows it."""
-    if change.actor_id is not None:
-        return str(change.actor)
-    return str(SERVER_COMMAND) if not change.request_id else _("not signed in")
+    """Who made a change, as the log shows it (and who asked for it, when it was approved)."""
+    if change.actor_id is None:
+        return str(SERVER_COMMAND) if not change.request_id else _("not signed in")
+    if change.requested_by_id is not None:
+        return _("%(approver)s, approving a request by %(requester)s") % {
+            "approver": change.actor,
+            "requester": change.requested_by,
+        }
+    return str(change.actor)

@@ -185,7 +185,7 @@ class Retention:
     )
     STAFF_ACCESS_2Y = RetentionRule(
         "staff_access_2y",
-        _("Records of staff handling of personal information"),
+        _("Records of how staff handle personal information"),
         _("Personal Information Protection Act and its security standard"),
         years=2,
         starts=_("from the time of access"),

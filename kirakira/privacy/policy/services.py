@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import date, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,6 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock
+from kirakira.common.text import clean_text
+from kirakira.common.validation import collect
 from kirakira.privacy.models import PolicyAcknowledgement, PolicyVersion
 
 from . import content, selectors
@@ -47,14 +50,14 @@ def policy_version_publish(
     ``reason`` and ``summary`` are keyed by language; Japanese is required. The date must be
     at least 7 days ahead, unless the version only corrects wording (then today or later).
     """
-    validate_publication(
+    texts = validate_publication(
         effective_on=effective_on, is_correction=is_correction, reason=reason, summary=summary, actor=actor
     )
     snapshots = {lang: render_policy_body(lang) for lang in LANGUAGES}
     fields = {}
     for lang in LANGUAGES:
-        fields[f"reason_{lang}"] = (reason.get(lang) or "").strip()
-        fields[f"summary_{lang}"] = (summary.get(lang) or "").strip()
+        fields[f"reason_{lang}"] = texts["reason"][lang]
+        fields[f"summary_{lang}"] = texts["summary"][lang]
         fields[f"snapshot_{lang}"] = snapshots[lang]
     try:
         with transaction.atomic():
@@ -74,8 +77,13 @@ def policy_version_publish(
         ) from None
 
 
-def validate_publication(*, effective_on, is_correction: bool, reason: dict, summary: dict, actor) -> None:
-    """Raise ``ValidationError`` (by field) unless this publication is allowed."""
+def validate_publication(
+    *, effective_on, is_correction: bool, reason: dict, summary: dict, actor
+) -> dict[str, dict[str, str]]:
+    """Raise ``ValidationError`` (by field) unless this publication is allowed. Returns the
+    reasons and summaries as they are stored (``{"reason": {lang: text}, "summary": ...}``):
+    trimmed, line breaks as ``\\n``, and checked like every free text (``common/text.py``),
+    since every visitor reads them."""
     errors: dict[str, list[str]] = {}
     today = selectors.today()
     if not actor.has_perm("privacy.publish_policyversion"):
@@ -91,12 +99,22 @@ def validate_publication(*, effective_on, is_correction: bool, reason: dict, sum
             )
             % {"days": MIN_NOTICE_DAYS, "date": (today + timedelta(days=MIN_NOTICE_DAYS)).isoformat()}
         ]
-    if not (reason.get("ja") or "").strip():
-        errors["reason_ja"] = [_("Give the reason for the change (in Japanese at least).")]
-    if not (summary.get("ja") or "").strip():
-        errors["summary_ja"] = [_("Summarise the changes (in Japanese at least).")]
+    required = {
+        "reason": _("Give the reason for the change (in Japanese at least)."),
+        "summary": _("Summarise the changes (in Japanese at least)."),
+    }
+    cleaned: dict[str, dict[str, str]] = {}
+    for name, texts in (("reason", reason), ("summary", summary)):
+        cleaned[name] = {}
+        for lang in LANGUAGES:
+            value = (texts.get(lang) or "").strip()
+            if lang == "ja" and not value:
+                errors[f"{name}_ja"] = [required[name]]
+                continue
+            cleaned[name][lang] = collect(errors, f"{name}_{lang}", partial(clean_text, multiline=True), value)
     if errors:
         raise ValidationError(errors)
+    return cleaned
 
 
 def policy_acknowledge(*, member) -> PolicyAcknowledgement | None:

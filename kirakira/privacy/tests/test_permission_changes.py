@@ -5,7 +5,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import transaction
@@ -17,7 +17,12 @@ from kirakira.accounts.models import User
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
-from kirakira.privacy.audit.permissions import PermissionChangeMiddleware, acting, actor_label
+from kirakira.privacy.audit.permissions import (
+    DirectPermissionRefused,
+    PermissionChangeMiddleware,
+    acting,
+    actor_label,
+)
 from kirakira.privacy.catalog import Retention, catalog
 from kirakira.privacy.models import PermanentRecordError, PermissionChange
 
@@ -81,11 +86,11 @@ def test_a_shell_save_that_makes_a_superuser_is_recorded():
 def test_back_office_changes_are_recorded_with_actor_request_id_and_address(client, administrator):
     colleague = StaffFactory(roles=[Role.CUSTOMER_SERVICE])
     client.force_login(administrator)
-    accounting = Group.objects.get(name=Role.ACCOUNTING).pk
+    administrators = Group.objects.get(name=Role.ADMINISTRATOR).pk
 
     response = client.post(
         f"/en/backoffice/accounts/user/{colleague.pk}/change/",
-        {"login_id": colleague.login_id, "name": colleague.name, "language": "ja", "is_staff": "on", "groups": [accounting]},
+        {"login_id": colleague.login_id, "name": colleague.name, "language": "ja", "is_staff": "on", "groups": [administrators]},
         REMOTE_ADDR="203.0.113.9",
     )
 
@@ -94,7 +99,7 @@ def test_back_office_changes_are_recorded_with_actor_request_id_and_address(clie
     assert sorted(after) == sorted(
         [
             ("role", Role.CUSTOMER_SERVICE, True, False, administrator.pk),
-            ("role", Role.ACCOUNTING, False, True, administrator.pk),
+            ("role", Role.ADMINISTRATOR, False, True, administrator.pk),
             ("is_active", "", True, False, administrator.pk),
         ]
     )
@@ -111,16 +116,16 @@ def test_creating_and_offboarding_a_staff_account_are_recorded(administrator, dj
             name="新人",
             email="newcomer@example.com",
             language="ja",
-            roles=[Role.ACCOUNTING],
+            roles=[Role.ADMINISTRATOR],
             actor=administrator,
         )
     staff.access_change(user_id=newcomer.pk, actor=administrator, is_staff=False)
 
     assert changes(newcomer) == [
         ("is_staff", "", False, True, administrator.pk),
-        ("role", Role.ACCOUNTING, False, True, administrator.pk),
+        ("role", Role.ADMINISTRATOR, False, True, administrator.pk),
         ("is_staff", "", True, False, administrator.pk),
-        ("role", Role.ACCOUNTING, True, False, administrator.pk),
+        ("role", Role.ADMINISTRATOR, True, False, administrator.pk),
     ]
 
 
@@ -167,12 +172,55 @@ def test_a_members_own_deactivation_is_not_a_permission_change_but_a_staff_membe
 
 
 @pytest.mark.django_db
+def test_staff_deactivating_or_reactivating_a_member_is_recorded(client, administrator):
+    member = MemberFactory()
+    client.force_login(administrator)
+    page = {"login_id": member.login_id, "name": member.name, "language": member.language}
+
+    closed = client.post(f"/en/backoffice/accounts/user/{member.pk}/change/", page, REMOTE_ADDR="203.0.113.7")
+    reopened = client.post(f"/en/backoffice/accounts/user/{member.pk}/change/", {**page, "is_active": "on"})
+    member.is_active = False
+    member.save(update_fields=["is_active"])  # the shell: a server command
+
+    assert closed.status_code == reopened.status_code == 302
+    assert changes(member) == [
+        ("is_active", "", True, False, administrator.pk),
+        ("is_active", "", False, True, administrator.pk),
+        ("is_active", "", True, False, None),
+    ]
+    assert PermissionChange.objects.filter(subject=member).order_by("id").first().ip_address == "203.0.113.7"
+
+
+@pytest.mark.django_db
+def test_a_permission_given_directly_to_an_account_is_refused_and_would_give_nothing():
+    person = StaffFactory(roles=[Role.CUSTOMER_SERVICE])
+    delete_users = Permission.objects.get(content_type__app_label="accounts", codename="delete_user")
+
+    with pytest.raises(DirectPermissionRefused, match="only through their roles"), transaction.atomic():
+        with translation.override("en"):
+            person.user_permissions.add(delete_users)
+    with pytest.raises(DirectPermissionRefused), transaction.atomic():
+        delete_users.user_set.add(person)
+    with pytest.raises(DirectPermissionRefused), transaction.atomic():
+        person.user_permissions.set([delete_users])
+    assert not person.user_permissions.exists()
+
+    # A row written into the table itself (no signal) still grants nothing: roles alone count.
+    User.user_permissions.through.objects.create(user=person, permission=delete_users)
+    fresh = User.objects.get(pk=person.pk)
+    assert not fresh.has_perm("accounts.delete_user")
+    assert "accounts.delete_user" not in fresh.get_all_permissions()
+    person.user_permissions.clear()  # taking one away is always allowed
+    assert not person.user_permissions.exists()
+
+
+@pytest.mark.django_db
 def test_a_change_and_its_record_commit_or_roll_back_together(administrator):
     colleague = StaffFactory()
     before = PermissionChange.objects.count()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        staff.access_change(user_id=colleague.pk, actor=administrator, roles=[Role.ACCOUNTING])
+        staff.access_change(user_id=colleague.pk, actor=administrator, roles=[Role.ADMINISTRATOR])
         assert PermissionChange.objects.count() == before + 1
         raise RuntimeError("the change fails after the row was written")
 
@@ -275,7 +323,7 @@ def test_the_catalog_keeps_the_log_three_years_for_the_privacy_roles(db):
 @pytest.mark.parametrize("role", [Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF])
 def test_the_privacy_roles_see_the_log_read_only(client, role, administrator):
     colleague = StaffFactory(login_id="colleague1")
-    staff.access_change(user_id=colleague.pk, actor=administrator, roles=[Role.ACCOUNTING])
+    staff.access_change(user_id=colleague.pk, actor=administrator, roles=[Role.ADMINISTRATOR])
     client.force_login(StaffFactory(roles=[role]))
 
     listing = client.get(LOG)
@@ -284,7 +332,7 @@ def test_the_privacy_roles_see_the_log_read_only(client, role, administrator):
 
     assert listing.status_code == detail.status_code == 200
     page = listing.content.decode()
-    assert "colleague1" in page and administrator.login_id in page and "role accounting added" in page
+    assert "colleague1" in page and administrator.login_id in page and "role administrator added" in page
     assert "server command" in page  # the factory's own grant of staff status
     assert 'name="_save"' not in detail.content.decode()
     assert client.get(f"{LOG}add/").status_code == 403
