@@ -141,12 +141,12 @@ def current_session_key(user) -> str | None:
 
 
 def touch_token(token) -> None:
-    """Record that ``token`` (knox's AuthToken) was used: one read, and a write at most every
-    ``LAST_USE_INTERVAL``."""
+    """Record that ``token`` (knox's AuthToken) was used: one conditional statement, which
+    writes at most every ``LAST_USE_INTERVAL``."""
     now = clock.now()
-    last = MemberToken.objects.filter(token_id=token.pk).values_list("last_used_at", flat=True).first()
-    if last is None or now - last >= LAST_USE_INTERVAL:
-        MemberToken.objects.filter(token_id=token.pk).update(last_used_at=now)
+    MemberToken.objects.filter(token_id=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_INTERVAL)
+    ).update(last_used_at=now)
 
 
 # --- Reads for the member's pages and the API ---------------------------------------------------
