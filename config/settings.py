@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kirakira.consultations",
     "kirakira.consent",
     "kirakira.api",
+    "kirakira.schedule",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Outside everything that can draw an error page: under /api/ every error becomes JSON.
     "kirakira.api.middleware.ApiErrorMiddleware",
+    # An ETag on every GET answer and a 304 for a matching If-None-Match. Outside every
+    # middleware that changes a response (the session's Vary and cookies, the usage log...), so
+    # the tag is that of the final body; inside the API's, which turns its 412 into JSON.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kirakira.consent.middleware.ConsentMiddleware",
     "kirakira.common.middleware.LanguageMiddleware",
@@ -229,6 +234,9 @@ LOGIN_ID_FAMILIAR_DAYS = env.int("LOGIN_ID_FAMILIAR_DAYS", default=30)
 # Password reset requests per hour, per client address and per email address asked about.
 PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
 PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+# Confirmation links sent again on request (POST /api/v1/me/confirmation), per hour and per
+# address the link goes to.
+CONFIRMATION_RESEND_LIMIT_PER_HOUR = env.int("CONFIRMATION_RESEND_LIMIT_PER_HOUR", default=3)
 
 # The client address is REMOTE_ADDR unless the request came through one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -317,6 +325,9 @@ TASKS = {
 # Finished task rows (successful or failed) are deleted this many days after they finish, by
 # `manage.py prune_task_results` (kirakira/common/tasks.py).
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=7)
+# A task RUNNING for longer than this many seconds was left by a worker that died: a worker
+# puts it back to READY and it runs again (kirakira/common/worker.py). Longer than any task takes.
+TASK_RUNNING_TIMEOUT = env.int("TASK_RUNNING_TIMEOUT", default=600)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -324,7 +335,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["kirakira.api.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kirakira.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kirakira.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {"register": env.str("REGISTER_THROTTLE_RATE", default="20/hour")},
@@ -352,8 +363,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's own enum hook, then what holds for every operation (kirakira/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kirakira.api.schema.postprocess_contract",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "kirakira.orders.models.OrderStatus",
+        "RefundStatusEnum": "kirakira.orders.models.RefundStatus",
+        "RefundKindEnum": "kirakira.orders.models.RefundKind",
+        "AccountTypeEnum": "kirakira.orders.models.AccountType",
         "ConsultationStatusEnum": "kirakira.consultations.models.Status",
     },
 }

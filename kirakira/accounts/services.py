@@ -1,16 +1,21 @@
 """Writes on member accounts. Pages and API views call these; nothing else saves a User."""
 
+import math
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
 from kirakira.common import clock
+from kirakira.common.ratelimit import hit
 from kirakira.common.validation import collect
 
 from .models import BrowserSession, MemberToken, User
@@ -31,7 +36,8 @@ from .validation import validate_email_syntax as _validate_email_syntax
 
 
 def member_register(*, login_id: str, name: str, email: str, password: str, language: str) -> User:
-    """Create a member (unconfirmed) and send the confirmation link once the row is committed.
+    """Create a member (unconfirmed) and queue the confirmation link with the row: both are
+    committed or neither is.
 
     Raises ``ValidationError`` with a dict of field errors; on any error nothing is created.
     """
@@ -50,15 +56,16 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
         raise ValidationError(errors)
 
     candidate.set_password(password)
-    try:
-        with transaction.atomic():
-            candidate.save(force_insert=True)
-    except IntegrityError:
-        # Lost a race with another registration for the same login ID or email.
-        raise ValidationError(
-            {"login_id": [_("This login ID or email address is already registered.")]}
-        ) from None
-    transaction.on_commit(lambda: enqueue_member_email(candidate, "registration_confirmation"))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                candidate.save(force_insert=True)
+        except IntegrityError:
+            # Lost a race with another registration for the same login ID or email.
+            raise ValidationError(
+                {"login_id": [_("This login ID or email address is already registered.")]}
+            ) from None
+        enqueue_member_email(candidate, "registration_confirmation")
     return candidate
 
 
@@ -119,11 +126,6 @@ def member_confirm_email(*, user_id, token: str) -> tuple[User, str]:
         return user, ConfirmationResult.REGISTRATION
 
 
-def member_resend_confirmation(*, user: User) -> None:
-    if user.email_confirmed_at is None:
-        transaction.on_commit(lambda: enqueue_member_email(user, "registration_confirmation"))
-
-
 def member_set_language(*, user: User, language: str) -> bool:
     """Keep the language a member explicitly chose (the header's switcher) on their account: their
     pages use it when no URL prefix or preferences cookie says otherwise, and so do their emails.
@@ -168,8 +170,8 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
         if fields:
             locked.save(update_fields=fields)
         if email_change:
-            transaction.on_commit(lambda: enqueue_member_email(locked, "new_email_confirmation"))
-            transaction.on_commit(lambda: enqueue_member_email(locked, "email_change_notice"))
+            enqueue_member_email(locked, "new_email_confirmation")
+            enqueue_member_email(locked, "email_change_notice")
     user.name, user.pending_email = locked.name, locked.pending_email
     return email_change
 
@@ -182,7 +184,7 @@ def member_request_password_reset(*, email: str, ip: str | None = None) -> None:
     check_password_reset_limits(ip=ip, email=email)
     user = User.objects.with_email(email).filter(is_active=True).first()
     if user is not None and user.has_usable_password():
-        transaction.on_commit(lambda: enqueue_member_email(user, "password_reset"))
+        enqueue_member_email(user, "password_reset")
 
 
 # --- Logins: browser sessions and API tokens (design in session_tracking.py) --------------------
@@ -267,3 +269,125 @@ def logins_prune() -> tuple[int, int]:
         tokens = AuthToken.objects.filter(Q(expiry__lt=now) | Q(user__is_active=False)).delete()
         login_addresses_prune()
     return sessions[1].get(BrowserSession._meta.label, 0), tokens[1].get(AuthToken._meta.label, 0)
+
+
+# --- The account API's own writes (kirakira/accounts/api.py) -------------------------------------
+
+
+def member_update(
+    *, user: User, name: str | None = None, email: str | None = None, language: str | None = None
+) -> bool:
+    """``PATCH /api/v1/me``: the profile (``member_update_profile``) and the language
+    (``member_set_language``) in one transaction, so that a request with any error changes
+    nothing; every field's errors are reported together. True when a new email address awaits
+    confirmation."""
+    errors: dict[str, list[str]] = {}
+    if language is not None and language not in dict(settings.LANGUAGES):
+        errors["language"] = [
+            _("Select a valid choice. %(value)s is not one of the available choices.") % {"value": language}
+        ]
+    with transaction.atomic():
+        try:
+            email_change = member_update_profile(user=user, name=name, email=email)
+        except ValidationError as exc:
+            raise ValidationError({**exc.message_dict, **errors}) from None
+        if errors:
+            raise ValidationError(errors)  # rolls the profile back
+        if language is not None:
+            member_set_language(user=user, language=language)
+    return email_change
+
+
+def member_confirmation_resend(*, user: User) -> str:
+    """Send again the link that confirms what ``user`` has not confirmed yet: a new address
+    awaiting confirmation, or else the address registered with. Returns the email's kind.
+
+    Threat: a member who typed someone else's address asking again and again, to flood that
+    mailbox. Requests are counted per address the link goes to (a keyed hash, no address
+    stored), ``CONFIRMATION_RESEND_LIMIT_PER_HOUR`` in a rolling hour; a refused one is not
+    counted, so the wait told is exact. Raises ``ValidationError`` with code
+    ``nothing_to_confirm``, or ``rate_limited`` with the seconds to wait as
+    ``params["retry_after"]``."""
+    with transaction.atomic():
+        # The row lock orders this after a confirmation or an email change being committed.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.pending_email:
+            kind, address = "new_email_confirmation", locked.pending_email
+        elif locked.email_confirmed_at is None:
+            kind, address = "registration_confirmation", locked.email
+        else:
+            raise ValidationError(_("Your email address is already confirmed."), code="nothing_to_confirm")
+        wait = hit(
+            "confirmation-resend",
+            normalize_email(address),
+            limit=settings.CONFIRMATION_RESEND_LIMIT_PER_HOUR,
+            count_refused=False,
+        )
+        if wait:
+            minutes = max(1, math.ceil(wait / 60))
+            raise ValidationError(
+                ngettext(
+                    "Too many confirmation emails were requested. Please try again in %(minutes)d minute.",
+                    "Too many confirmation emails were requested. Please try again in %(minutes)d minutes.",
+                    minutes,
+                ),
+                code="rate_limited",
+                params={"minutes": minutes, "retry_after": wait},
+            )
+        enqueue_member_email(locked, kind)
+    return kind
+
+
+def member_password_change(*, user: User, checked_hash: str, new_password: str, client: str):
+    """``POST /api/v1/me/password``: set a new password for ``user``, whose current password the
+    caller has just checked (``checked_hash``: the password hash it was checked against), and
+    issue a new API token, ``(AuthToken, token)``.
+
+    As any new password does (``User.save``), this ends every token and browser session of the
+    member, the token of the request included: the new token keeps the client that made the
+    change logged in, as the password page keeps its browser's session. Raises
+    ``ValidationError`` naming ``new_password`` (Django's password validators) or
+    ``current_password`` (the password changed since it was checked, or the account ended)."""
+    try:
+        password_validation.validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from None
+    with transaction.atomic():
+        locked = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if locked is None or locked.password != checked_hash:
+            raise ValidationError(
+                {"current_password": [_("Your old password was entered incorrectly. Please enter it again.")]}
+            )
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        created = member_token_create(user=locked, client=client)
+    user.password = locked.password
+    return created
+
+
+def member_password_reset(*, user_id, token: str, new_password: str) -> User:
+    """``POST /api/v1/auth/password-reset/confirm``: set a new password with an emailed reset
+    link's ``uid`` (decoded: the account's ID) and token, as the link's page does. The token is
+    Django's: valid for ``PASSWORD_RESET_TIMEOUT`` and once only (it covers the password hash).
+    Ends every token and browser session of the member (``User.save``).
+
+    Raises ``ValidationError`` naming ``token`` (an unusable link) or ``new_password``."""
+    invalid = ValidationError(
+        {"token": [_("This password reset link is invalid, has expired or has already been used.")]}
+    )
+    try:
+        user_id = uuid.UUID(str(user_id))
+    except ValueError:
+        raise invalid from None
+    with transaction.atomic():
+        # Locked: two requests with one link must not both pass the check before either saves.
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or not default_token_generator.check_token(user, token):
+            raise invalid
+        try:
+            password_validation.validate_password(new_password, user=user)
+        except ValidationError as exc:
+            raise ValidationError({"new_password": exc.messages}) from None
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+    return user

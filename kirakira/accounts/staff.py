@@ -142,7 +142,7 @@ def _role_request_open(*, account: User, requested_by, added: Iterable[str], rem
     request = RoleRequest.objects.create(
         account=account, requested_by=requested_by, roles_added=added, roles_removed=removed
     )
-    transaction.on_commit(lambda: enqueue_role_request_notice(request))
+    enqueue_role_request_notice(request)  # in the caller's transaction, with the request
     return request
 
 
@@ -170,7 +170,7 @@ def staff_create(
             user.groups.set(Group.objects.filter(name__in=set(data["roles"]) - set(asked)))
             if asked:
                 _role_request_open(account=user, requested_by=actor, added=asked, removed=())
-            transaction.on_commit(lambda: enqueue_member_email(user, "first_password"))
+            enqueue_member_email(user, "first_password")
     except IntegrityError:
         # Lost a race with another account taking the same login ID or email.
         raise ValidationError({"login_id": [_("This login ID or email address is already registered.")]}) from None
@@ -334,5 +334,5 @@ def account_send_password_reset(*, user_id, actor) -> User:
             change_message=_("Sent a password-reset email."),
             single_object=True,
         )
-        transaction.on_commit(lambda: enqueue_member_email(user, "password_reset"))
+        enqueue_member_email(user, "password_reset")
     return user

@@ -139,8 +139,22 @@ class MyPageView(LoginRequiredMixin, View):
 
 
 class ResendConfirmationView(LoginRequiredMixin, View):
+    """The same service as the API's resend, with its limit per address the link goes to."""
+
     def post(self, request):
-        services.member_resend_confirmation(user=request.user)
+        try:
+            services.member_confirmation_resend(user=request.user)
+        except ValidationError as exc:
+            if exc.code == "rate_limited":
+                response = render(
+                    request,
+                    "common/error.html",
+                    {"title": _("Too many requests"), "message": exc.messages[0]},
+                    status=429,
+                )
+                response["Retry-After"] = str(exc.params["retry_after"])
+                return response
+            return redirect("accounts:mypage")  # nothing awaits confirmation
         messages.success(request, _("We have sent the confirmation link again."))
         return redirect("accounts:mypage")
 

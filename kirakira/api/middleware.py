@@ -8,9 +8,14 @@ This middleware sits outside everything that can draw such a page (only ``Securi
 and the CSP middleware, which never draw one, are before it, so their headers still reach the
 answers given here) and turns any non-JSON error into the one shape, with the same status and
 headers, in the request's language.
+
+A multipart upload to a view that takes files (one with an ``upload_max_bytes()``, such as
+``kirakira.consultations.api.TakesFiles``) gets that view's limit instead, and must declare its
+length: an undeclared one would have to be held in memory before the caller is even known.
 """
 
 from django.conf import settings
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -21,7 +26,8 @@ from .errors import json_error
 from .parsers import max_body_bytes, too_large_message
 
 API_PREFIX = "/api/"
-_NOT_COPIED = {"content-type", "content-length"}
+# Not carried over to the JSON that replaces an error page: the ETag was that page's.
+_NOT_COPIED = {"content-type", "content-length", "etag"}
 
 
 def is_api(request) -> bool:
@@ -55,6 +61,8 @@ def _message(status: int, request) -> str:
         403: _("You do not have permission to do this."),
         404: _("Not found."),
         405: _("The method %(method)s is not allowed here.") % {"method": request.method},
+        # From ConditionalGetMiddleware, for an If-Match or If-Unmodified-Since that does not hold.
+        412: _("The request's precondition (If-Match or If-Unmodified-Since) does not hold."),
         413: too_large_message(),
         429: _("Too many requests. Please try again later."),
         500: _("An internal error occurred."),
@@ -72,6 +80,18 @@ def _declared_length(request) -> int | None:
     return length if length > 0 else None
 
 
+def _upload_limit(request) -> int | None:
+    """The body limit of a multipart upload to a view that takes files, or None."""
+    if request.content_type != "multipart/form-data":
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    upload_max_bytes = getattr(getattr(match.func, "view_class", None), "upload_max_bytes", None)
+    return upload_max_bytes() if upload_max_bytes is not None else None
+
+
 class ApiErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,12 +105,15 @@ class ApiErrorMiddleware:
             return self._as_json(request, response)
 
     def _refuse_oversized(self, request):
-        limit = max_body_bytes()
+        upload_limit = _upload_limit(request)
+        limit = upload_limit or max_body_bytes()
         declared = _declared_length(request)
         if declared is not None:
             if declared > limit:
                 return json_error(413, too_large_message(limit))
             return None
+        if upload_limit is not None and not request.META.get("CONTENT_LENGTH"):
+            return json_error(411, _("A file upload must state its size: send a Content-Length header."))
         # A body of undeclared length (chunked, or HTTP/2 without Content-Length): read at most
         # one byte over the limit. Django and DRF would otherwise take such a body as empty;
         # within the limit it is handed on as a body of known length.

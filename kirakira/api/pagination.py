@@ -14,6 +14,7 @@ with :func:`list_parameters` and :func:`page_of`::
         return paginate(request, self, orders_of(request.user), OrderOutput, statuses=OrderStatus)
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -44,7 +45,8 @@ class CheckedCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # isdigit() alone takes "²" or "١٠", which int() refuses or reads as digits.
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -57,20 +59,50 @@ class CheckedCursorPagination(CursorPagination):
     def get_ordering(self, request, queryset, view):
         raw = request.query_params.get("ordering")
         if raw is None:
-            return (self.ordering,)
-        if raw not in self.orderings:
+            raw = self.ordering
+        elif raw not in self.orderings:
             raise ValidationError(
                 {"ordering": [_("Use one of: %(values)s.") % {"values": ", ".join(self.orderings)}]}
             )
-        return (raw,)
+        # The primary key breaks ties: rows of the same time would otherwise come in any order
+        # from one page's query to the next (PostgreSQL does so), and be listed twice or never.
+        return (raw, "-pk" if raw.startswith("-") else "pk")
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError:
+            # A well-formed cursor whose position is not a value of the field (a crafted one).
+            raise self._bad_cursor() from None
+
+    def _bad_cursor(self) -> ValidationError:
+        return ValidationError(
+            {self.cursor_query_param: [_("This cursor is not valid: start again from the first page.")]}
+        )
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {self.cursor_query_param: [_("This cursor is not valid: start again from the first page.")]}
-            ) from None
+            raise self._bad_cursor() from None
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _names_a_position(encoded):
+            # DRF reads any undecodable text as "the first page": a client would loop for ever.
+            raise self._bad_cursor()
+        return cursor
+
+
+def _names_a_position(encoded: str) -> bool:
+    """Whether a cursor decodes to at least one of the fields DRF's cursors carry."""
+    from base64 import b64decode
+    from binascii import Error as Base64Error
+    from urllib.parse import parse_qs
+
+    try:
+        tokens = parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True)
+    except (UnicodeError, ValueError, Base64Error):
+        return False
+    return bool(tokens) and set(tokens) <= {"o", "r", "p"}
 
 
 def filter_status(request, queryset, statuses: type[TextChoices] | None):
@@ -107,7 +139,8 @@ def list_parameters(
         OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` or `previous` link's cursor."),
         OpenApiParameter(
             "page_size",
-            OpenApiTypes.INT,
+            # The bounds get_page_size enforces, so that the schema admits no size the server refuses.
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             description=f"Items per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
         ),
         OpenApiParameter(

@@ -12,6 +12,7 @@ are blanked out first, so brackets inside text do not count.
 """
 
 import io
+import json
 import re
 from itertools import accumulate
 
@@ -72,6 +73,19 @@ class JSONParser(parsers.JSONParser):
         except RecursionError:
             # Not reachable within MAX_DEPTH; kept so that a deep body can never be a 500.
             raise _too_deep() from None
+        except exceptions.ParseError as exc:
+            # DRF's message quotes the decoder's English text; this one is in the request's
+            # language, with where the decoder stopped.
+            raise exceptions.ParseError(_not_json(exc.__context__)) from None
+
+
+def _not_json(error: BaseException | None) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {
+            "line": error.lineno,
+            "column": error.colno,
+        }
+    return _("The request body is not valid JSON.")
 
 
 def _too_deep() -> exceptions.ParseError:

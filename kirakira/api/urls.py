@@ -12,7 +12,16 @@ v1 = [
     path("auth/logout-all", accounts_api.LogoutAllApi.as_view(), name="auth-logout-all"),
     path("auth/tokens", accounts_api.TokensApi.as_view(), name="auth-tokens"),
     path("auth/tokens/<uuid:token_id>", accounts_api.TokenDetailApi.as_view(), name="auth-token-detail"),
+    path("auth/confirm-email", accounts_api.ConfirmEmailApi.as_view(), name="auth-confirm-email"),
+    path("auth/password-reset", accounts_api.PasswordResetApi.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password-reset/confirm",
+        accounts_api.PasswordResetConfirmApi.as_view(),
+        name="auth-password-reset-confirm",
+    ),
     path("me", accounts_api.MeApi.as_view(), name="me"),
+    path("me/confirmation", accounts_api.ConfirmationResendApi.as_view(), name="me-confirmation"),
+    path("me/password", accounts_api.PasswordChangeApi.as_view(), name="me-password"),
     path("services", orders_api.ServicesApi.as_view(), name="services"),
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
@@ -27,6 +36,21 @@ v1 = [
         "consultations/<str:consultation_id>/messages",
         consultations_api.ConsultationMessagesApi.as_view(),
         name="consultation-messages",
+    ),
+    path(
+        "consultations/<str:consultation_id>/close",
+        consultations_api.ConsultationCloseApi.as_view(),
+        name="consultation-close",
+    ),
+    path(
+        "consultations/<str:consultation_id>/reopen",
+        consultations_api.ConsultationReopenApi.as_view(),
+        name="consultation-reopen",
+    ),
+    path(
+        "consultations/<str:consultation_id>/attachments/<str:attachment_id>",
+        consultations_api.ConsultationAttachmentApi.as_view(),
+        name="consultation-attachment",
     ),
 ]
 

@@ -14,8 +14,8 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         # Once per ``migrate`` (and after a test database is flushed) the staff roles' groups are
-        # made to match their declarations in kirakira.common.roles. post_migrate is sent only for
-        # apps with models, which this one has none of: hang it on django.contrib.auth's.
+        # made to match their declarations in kirakira.common.roles: hung on django.contrib.auth's
+        # post_migrate, which is always sent, once, and before any app's data needs the groups.
         from django.apps import apps
 
         post_migrate.connect(

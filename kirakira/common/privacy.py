@@ -1,10 +1,29 @@
-"""Cookies set by the site as a whole (all essential: set only where a page needs them)."""
+"""What the site as a whole stores: the email delivery ledger (no personal data), and the
+cookies it sets (all essential: set only where a page needs them)."""
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.privacy.catalog import Context, catalog, not_personal
 from kirakira.privacy.catalog.cookies import CookieCategory, register_cookie
+
+catalog.register(
+    "common.EmailDelivery",
+    context=Context.SECURITY,
+    not_personal=not_personal(
+        "id",
+        "kind",
+        "key",
+        "sent_at",
+        reason=(
+            "which email was sent, as its kind and the IDs of what it is about (never an address or a "
+            "name), so that a task run twice sends it once; deleted "
+            f"{settings.TASK_RESULT_RETENTION_DAYS} days after it is sent, with the finished task rows "
+            "(prune_task_results)"
+        ),
+    ),
+)
 
 register_cookie(
     settings.SESSION_COOKIE_NAME,

@@ -51,6 +51,7 @@ _PRIVACY_READ = {
     "orders.view_refund",
     "consent.view_consentrecord",
     "consent.view_notice",
+    "schedule.view_scheduledjob",
     *_ORDERS_READ,
     *_CONSULTATIONS,
 }

@@ -27,6 +27,13 @@ So a task declared here is a :class:`GuardedTask`:
 
 Finished rows (successful or failed) are kept ``TASK_RESULT_RETENTION_DAYS`` days after they
 finish and then deleted by :func:`task_results_prune` (``manage.py prune_task_results``).
+
+Delivery: a task may run twice. A worker killed mid-task, or one that lost its database
+connection before it could record the result, leaves the task to be run again
+(``kirakira/common/worker.py``). So a task's effects must be safe to repeat, and an email is
+sent through :func:`email_send_once`. And a task is queued in the transaction of the write it
+follows (:func:`enqueue_in_transaction`): the order and its email task are stored together or
+not at all.
 """
 
 import inspect
@@ -39,7 +46,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks.base import DEFAULT_TASK_PRIORITY, Task
 
@@ -181,7 +188,7 @@ class GuardedTask(Task):
         args, kwargs = self._checked(args, kwargs)
         return await super().aenqueue(*args, **kwargs)
 
-    # Both backends (the ImmediateBackend and db_worker) run a task through call()/acall().
+    # Both backends (the ImmediateBackend and the worker, run_worker) run a task through call()/acall().
     def call(self, *args, **kwargs):
         try:
             return super().call(*args, **kwargs)
@@ -222,23 +229,93 @@ def task(
     return wrap
 
 
+def enqueue_in_transaction(task: Task, /, *args, **kwargs) -> None:
+    """Queue ``task`` as part of the caller's transaction, so that the write it follows and the
+    task are stored together or not at all. Call it inside the ``transaction.atomic()`` block
+    that holds the write.
+
+    - With the database backend (``django_tasks_db``, what the site runs), the task row is
+      inserted at once, on the same connection: it commits or rolls back with the write. Queuing
+      after the commit instead once answered a member's committed order with an error, and
+      their email was never sent.
+    - A backend that does not store tasks runs them in-process (the ImmediateBackend of the
+      tests, a site configured without a worker): running the task inside the transaction would
+      send an email about a write that may still roll back, so it is deferred to
+      ``transaction.on_commit``. Its arguments are checked now all the same, so a refused
+      argument rolls the write back in both cases.
+    """
+    from django_tasks_db.backend import DatabaseBackend  # not at the top: tasks modules load early
+
+    if isinstance(task, GuardedTask):
+        args, kwargs = task._checked(args, kwargs)
+    if isinstance(task.get_backend(), DatabaseBackend):
+        task.enqueue(*args, **kwargs)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+
+
+def email_send_once(*, kind: str, ids: tuple, send) -> bool:
+    """Call ``send()`` unless the email ``kind`` about ``ids`` was sent before; True if sent now.
+
+    ``kind`` is a code ("orders.order_placed") and ``ids`` the IDs (ints, UUIDs) that make one
+    logical email of that kind; together they key a row of the delivery ledger
+    (:class:`kirakira.common.models.EmailDelivery`), which is why they may only be IDs.
+
+    The row is inserted, the email sent and the row committed in one transaction:
+
+    - a send that raises rolls the row back, so a retry of the task sends;
+    - a second worker running the same task at the same time waits on the row's unique key
+      (PostgreSQL) or on the write lock (SQLite) until the first commits, then sends nothing;
+    - a worker killed before its commit leaves no row: the retry sends.
+
+    What remains is the moment between the mail server's "250 accepted" and the commit: a
+    worker killed, or its database connection lost, in that moment has sent an email that
+    the ledger does not know about, and the retry sends it a second time. No protocol closes it
+    without the mail server's help; this one makes it as short as the SMTP conversation. (On
+    SQLite, where every write transaction takes the database's write lock, the lock is held for
+    that conversation: the site's other writes wait for it, at most ``EMAIL_TIMEOUT``.)
+    """
+    from .models import EmailDelivery  # not at the top: tasks modules load early
+
+    if not CODE.fullmatch(kind.replace(".", "_")):
+        raise ValueError("an email kind is a code such as 'orders.order_placed'")
+    key = ":".join(str(checked_argument(kind, "ids", value)) for value in ids)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                EmailDelivery.objects.create(kind=kind, key=key, sent_at=clock.now())
+        except IntegrityError:
+            return False  # sent already: the row is committed
+        send()
+    return True
+
+
 def task_results_prune() -> int:
     """Delete the task rows that finished (successfully or not) more than
     ``TASK_RESULT_RETENTION_DAYS`` days ago; return how many. Rows waiting or running are kept:
     they are work still to do. Deletes in chunks, each in its own transaction, so a large
-    backlog never holds a long lock on the table the workers poll."""
+    backlog never holds a long lock on the table the workers poll.
+
+    The delivery ledger's rows of the same age go too: a ledger row matters while its task
+    may still run again, which is seconds after it was written, not days."""
     from django_tasks_db.models import DBTaskResult  # not at the top: tasks modules load early
+
+    from .models import EmailDelivery
 
     days = settings.TASK_RESULT_RETENTION_DAYS
     if days < 0:
         raise ValueError("TASK_RESULT_RETENTION_DAYS must be 0 or more.")
     cutoff = clock.now() - timedelta(days=days)
-    expired = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    _prune(EmailDelivery, EmailDelivery.objects.filter(sent_at__lt=cutoff))
+    return _prune(DBTaskResult, DBTaskResult.objects.finished().filter(finished_at__lt=cutoff))
+
+
+def _prune(model, expired) -> int:
     deleted = 0
     while True:
         with transaction.atomic():
             ids = list(expired.order_by().values_list("pk", flat=True)[:PRUNE_CHUNK])
             if not ids:
                 return deleted
-            count, _ = DBTaskResult.objects.filter(pk__in=ids).delete()
+            count, _ = model.objects.filter(pk__in=ids).delete()
             deleted += count

@@ -248,7 +248,7 @@ def consultation_open(
             files=checked,
         )
         if member is None:
-            transaction.on_commit(lambda: tasks.enqueue_email(consultation, "confirm_visitor"))
+            tasks.enqueue_email(consultation, "confirm_visitor")
     return consultation
 
 
@@ -309,7 +309,7 @@ def visitor_confirm(consultation_id) -> Consultation:
         consultation.confirmed_at = now
         consultation.updated_at = now
         consultation.save(update_fields=["status", "confirmed_at", "updated_at"])
-        transaction.on_commit(lambda: tasks.enqueue_email(consultation, "visitor_received"))
+        tasks.enqueue_email(consultation, "visitor_received")
     return consultation
 
 
@@ -387,7 +387,7 @@ def staff_reply(*, consultation_id, actor, body, files=(), internal: bool = Fals
             consultation.status = Status.ANSWERED
             consultation.updated_at = message.created_at
             consultation.save(update_fields=["status", "updated_at"])
-            transaction.on_commit(lambda: tasks.enqueue_email(consultation, f"reply:{message.pk}"))
+            tasks.enqueue_email(consultation, f"reply:{message.pk}")
     return message
 
 

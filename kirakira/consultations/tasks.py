@@ -1,9 +1,10 @@
 """Background work of the consultations app. Arguments carry only IDs and codes
-(:mod:`kirakira.common.tasks` enforces it)."""
+(:mod:`kirakira.common.tasks` enforces it). Each email is sent at most once, however often its
+task runs (``email_send_once``): one of each kind per consultation, one per staff reply."""
 
 from typing import Literal
 
-from kirakira.common.tasks import task
+from kirakira.common.tasks import email_send_once, enqueue_in_transaction, task
 from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import emails
@@ -31,7 +32,9 @@ def _reachable(consultation_id: str) -> Consultation | None:
 def send_consultation_email(*, consultation_id: str, kind: ConsultationEmail) -> None:
     consultation = _reachable(consultation_id)
     if consultation is not None:
-        _SENDERS[kind](consultation)
+        email_send_once(
+            kind=f"consultations.{kind}", ids=(consultation.pk,), send=lambda: _SENDERS[kind](consultation)
+        )
 
 
 @task()
@@ -42,14 +45,21 @@ def send_consultation_reply(*, consultation_id: str, message_id: str) -> None:
         return
     message = Message.objects.filter(pk=message_id, consultation=consultation, is_internal=False).first()
     if message is not None and consultation.status != Status.AWAITING_CONFIRMATION:
-        emails.send_reply(consultation, message)
+        email_send_once(
+            kind="consultations.reply",
+            ids=(consultation.pk, message.pk),
+            send=lambda: emails.send_reply(consultation, message),
+        )
 
 
 def enqueue_email(consultation, kind: str) -> None:
-    """``kind`` is "confirm_visitor", "visitor_received" or "reply:<Message id>"."""
+    """``kind`` is "confirm_visitor", "visitor_received" or "reply:<Message id>".
+    The task is queued in the caller's transaction (``enqueue_in_transaction``)."""
     if kind.startswith("reply:"):
-        send_consultation_reply.enqueue(consultation_id=str(consultation.pk), message_id=kind.removeprefix("reply:"))
+        enqueue_in_transaction(
+            send_consultation_reply, consultation_id=str(consultation.pk), message_id=kind.removeprefix("reply:")
+        )
     elif kind in _SENDERS:
-        send_consultation_email.enqueue(consultation_id=str(consultation.pk), kind=kind)
+        enqueue_in_transaction(send_consultation_email, consultation_id=str(consultation.pk), kind=kind)
     else:
         raise ValueError(f"unknown consultation email {kind!r}")

@@ -7,11 +7,48 @@ from django.utils.translation import ngettext
 
 from kirakira.common.forms import ServiceCheckedChoiceField, apply_service_errors
 
-from . import lifecycle, selectors, services
+from . import idempotency, lifecycle, selectors
 from .models import NOTE_MAX, AccountType
 
 
-class OrderForm(forms.Form):
+class OneTimeForm(forms.Form):
+    """A form that does its write once, however often it is sent: a hidden token is drawn when
+    the form is shown and spent in the write's transaction (``kirakira.orders.idempotency``).
+    A second send of the same form — a double click, a reload, the back button — finds the
+    token spent and shows what the first did. A send without a valid token (a page from before
+    tokens, a tampered field) is refused and the form comes back with a fresh one."""
+
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = idempotency.new_form_token()
+
+    def clean(self):
+        cleaned = super().clean()
+        if "submission" in self.fields and not idempotency.is_valid_key(cleaned.get("submission")):
+            self.renew_submission()
+            raise ValidationError(
+                _("This form has expired. Please check it and send it again."), code="expired"
+            )
+        return cleaned
+
+    def renew_submission(self):
+        """Show the form again with a fresh token (the one sent cannot be used)."""
+        data = self.data.copy()
+        data[self.add_prefix("submission")] = self.fields["submission"].initial
+        self.data = data
+
+    def _refused_token(self, exc: ValidationError) -> bool:
+        """Put a refused token's error on the form; False for any other error."""
+        if getattr(exc, "code", None) not in ("key_reused", "key_invalid"):
+            return False
+        self.renew_submission()
+        self.add_error(None, _("This form has expired. Please check it and send it again."))
+        return True
+
+
+class OrderForm(OneTimeForm):
     # Every field is optional here and no length is limited: the service checks them all, after
     # normalising, so that the messages name the real rules and limits.
     platform = ServiceCheckedChoiceField(label=_("SNS platform"), required=False)
@@ -74,11 +111,15 @@ class OrderForm(forms.Form):
         return self.cleaned_data["note"].replace("\r\n", "\n")
 
     def place(self, member, service):
-        """The placed order, or None with the service's errors on the form."""
+        """``(order, replayed)``: the order placed now, or the one this same form placed
+        before; None with the service's errors on the form."""
         data = self.cleaned_data
         try:
-            return services.order_place(
+            return idempotency.order_place_once(
                 member=member,
+                scope=idempotency.Scope.ORDER_FORM,
+                key=data["submission"],
+                request=idempotency.form_request(service),
                 service=service,
                 platform=data["platform"],
                 sns_account_id=data["sns_account_id"],
@@ -87,11 +128,12 @@ class OrderForm(forms.Form):
                 phone=data["phone"],
             )
         except ValidationError as exc:
-            apply_service_errors(self, exc)
+            if not self._refused_token(exc):
+                apply_service_errors(self, exc)
             return None
 
 
-class CancelForm(forms.Form):
+class CancelForm(OneTimeForm):
     """A member cancels their order; the refund account is asked for only when money was paid.
     Fields are optional here: ``lifecycle.order_cancel`` checks them all, as for the API."""
 
@@ -135,18 +177,21 @@ class CancelForm(forms.Form):
         return [self[name] for name in self.REFUND_FIELDS if name in self.fields]
 
     def cancel(self, order, member):
-        """The cancellation, or None with the service's errors on the form."""
+        """``(cancellation, replayed)``: the cancellation made now, or the one this same form
+        made before; None with the service's errors on the form."""
         data = self.cleaned_data
         refund_account = {name: data[name] for name in self.REFUND_FIELDS if name in data} or None
         try:
-            return lifecycle.order_cancel(
+            return idempotency.order_cancel_once(
                 order_id=order.pk,
                 member=member,
+                key=data["submission"],
                 reason=data["reason"].replace("\r\n", "\n"),
                 refund_account=refund_account,
             )
         except ValidationError as exc:
-            apply_service_errors(self, exc)
+            if not self._refused_token(exc):
+                apply_service_errors(self, exc)
             return None
 
 
@@ -155,7 +200,9 @@ class RefundAccountForm(CancelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, refund_due=True, **kwargs)
+        # A second send finds nothing left to refund and says so: no token needed.
         del self.fields["reason"]
+        del self.fields["submission"]
 
     def request_refund(self, order, member):
         """The refund, or None with the service's errors on the form."""

@@ -7,8 +7,8 @@
 Cancelling from paid or in progress makes a refund of everything paid due; accounting pays it
 and marks it paid. Every change locks the order row first (``select_for_update``; on SQLite the IMMEDIATE
 transaction does the same), re-reads its state and checks the transition, so two staff acting
-at once cannot both succeed. Each step writes an ``OrderEvent`` the member sees, in the same
-transaction, and emails the member after the commit.
+at once cannot both succeed. Each step writes an ``OrderEvent`` the member sees and queues the
+member's email, in the same transaction.
 """
 
 import datetime
@@ -50,7 +50,7 @@ def _locked(order_id) -> Order:
 
 def _record_event(order: Order, kind: str) -> OrderEvent:
     event = OrderEvent.objects.create(order=order, kind=kind, status=order.status)
-    transaction.on_commit(lambda: enqueue_order_email(order, f"event:{event.pk}"))
+    enqueue_order_email(order, f"event:{event.pk}")  # in the step's transaction, with the event
     return event
 
 

@@ -352,3 +352,44 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.order} {self.amount_yen}"
+
+
+class IdempotencyKey(models.Model):
+    """One write a member asked for, recognised when it is asked for again: an API client's
+    ``Idempotency-Key`` when it places an order, or the one-time token of an order or cancel
+    form. The first request writes this row in the same transaction as the order or the
+    cancellation, and the unique constraint makes a concurrent repeat wait for it and then
+    answer its result (kirakira/orders/idempotency.py).
+
+    Neither the key nor the request is kept: only keyed hashes, which can tell whether a repeat
+    is the same request and nothing else. Rows older than a day are no longer honoured and are
+    deleted by ``idempotency_keys_prune``."""
+
+    class Scope(models.TextChoices):
+        ORDER_API = "order_api", _("Order placed through the API")
+        ORDER_FORM = "order_form", _("Order form")
+        CANCEL_FORM = "cancel_form", _("Cancel form")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
+    key_digest = models.CharField(_("key digest"), max_length=64)
+    request_digest = models.CharField(_("request digest"), max_length=64)
+    # Null only inside the transaction that claims the key, before the order exists.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("order")
+    )
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "scope", "key_digest"], name="orders_idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self):
+        return str(self.pk)  # not the digests, which mean nothing to a reader

@@ -298,3 +298,21 @@ catalog.register(
         reason="the refund record's links, state and bookkeeping; kept with it as a payment record",
     ),
 )
+
+# The one-time keys that make an order, or a cancellation, happen once however often it is sent
+# (an API client's Idempotency-Key, the order and cancel forms' hidden token). A row says that
+# this member made that request at that time and which order it produced: personal through the
+# member. It holds keyed hashes only (of the key and of the request), never their text. Its
+# purpose — recognising a repeat of the request — is met after 24 hours, when a repeat is no
+# longer honoured, so it is kept "until the purpose is met" (idempotency_keys_prune deletes it)
+# and not as part of the contract record: the order, which is that record, says all of it that
+# matters. Shown to nobody.
+catalog.register_record(
+    "orders.IdempotencyKey",
+    context=Context.SERVICE,
+    subject="member",
+    items=[Item.ORDER_INFORMATION, Item.TIME_OF_USE],
+    purposes=[Purpose.SERVICE_CONTRACT],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    automatic=True,
+)

@@ -33,7 +33,7 @@ def order_place(
     note: str = "",
     phone: str,
 ) -> Order:
-    """Place an order for a confirmed member; the confirmation email follows the commit.
+    """Place an order for a confirmed member; its confirmation email is queued with it.
 
     Raises ``ValidationError`` with field errors; on any error nothing is stored.
     """
@@ -79,6 +79,9 @@ def order_place(
                     note=note,
                     phone=phone,
                 )
+                # The order, its first event and its email task: all committed, or none.
+                OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PLACED, status=order.status)
+                enqueue_order_email(order, "order_placed")
             break
         except IntegrityError:
             if Order.objects.filter(reference=reference).exists():
@@ -86,6 +89,4 @@ def order_place(
             raise
     else:
         raise ValidationError(_("The order could not be placed. Please try again."))
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PLACED, status=order.status)
-    transaction.on_commit(lambda: enqueue_order_email(order, "order_placed"))
     return order

@@ -1,9 +1,10 @@
 """Background work of the orders app. Arguments carry only IDs and codes
-(:mod:`kirakira.common.tasks` enforces it)."""
+(:mod:`kirakira.common.tasks` enforces it). Each email is sent at most once, however often its
+task runs (``email_send_once``): one "order placed" per order, one email per event."""
 
 from typing import Literal
 
-from kirakira.common.tasks import task
+from kirakira.common.tasks import email_send_once, enqueue_in_transaction, task
 from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import emails
@@ -26,7 +27,7 @@ def _recipient_order(order_id: str) -> Order | None:
 def send_order_email(*, order_id: str, kind: OrderEmail) -> None:
     order = _recipient_order(order_id)
     if order is not None:
-        _SENDERS[kind](order)
+        email_send_once(kind=f"orders.{kind}", ids=(order.pk,), send=lambda: _SENDERS[kind](order))
 
 
 @task()
@@ -37,14 +38,19 @@ def send_order_event_email(*, order_id: str, event_id: int) -> None:
         return
     event = OrderEvent.objects.filter(pk=event_id, order=order).first()
     if event is not None and event.kind in emails.EMAILED_EVENTS:
-        emails.send_order_event(order, event)
+        email_send_once(
+            kind="orders.order_event", ids=(order.pk, event.pk), send=lambda: emails.send_order_event(order, event)
+        )
 
 
 def enqueue_order_email(order, kind: str) -> None:
-    """``kind`` is "order_placed" or "event:<OrderEvent id>" (a step of the order's life)."""
+    """``kind`` is "order_placed" or "event:<OrderEvent id>" (a step of the order's life).
+    The task is queued in the caller's transaction (``enqueue_in_transaction``)."""
     if kind.startswith("event:"):
-        send_order_event_email.enqueue(order_id=str(order.pk), event_id=int(kind.removeprefix("event:")))
+        enqueue_in_transaction(
+            send_order_event_email, order_id=str(order.pk), event_id=int(kind.removeprefix("event:"))
+        )
     elif kind in _SENDERS:
-        send_order_email.enqueue(order_id=str(order.pk), kind=kind)
+        enqueue_in_transaction(send_order_email, order_id=str(order.pk), kind=kind)
     else:
         raise ValueError(f"unknown order email {kind!r}")

@@ -41,12 +41,18 @@ class OrderNewView(LoginRequiredMixin, View):
             return self._render(request, None, status=403)
         form = OrderForm(request.POST, service=self.service)
         if form.is_valid():
-            order = form.place(request.user, self.service)
-            if order is not None:
-                messages.success(
-                    request,
-                    _("Thank you for your order. Please pay by bank transfer as shown below."),
-                )
+            placed = form.place(request.user, self.service)
+            if placed is not None:
+                order, replayed = placed
+                if replayed:
+                    messages.info(
+                        request, _("This order form has already been sent: here is the order it placed.")
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Thank you for your order. Please pay by bank transfer as shown below."),
+                    )
                 return redirect("orders:detail", order_id=order.pk)
         return self._render(request, form, status=400)
 
@@ -86,9 +92,14 @@ class OrderCancelView(LoginRequiredMixin, View):
         order = selectors.order_of(request.user, order_id)
         form = CancelForm(request.POST, refund_due=cancellation_refund(order) > 0)
         if form.is_valid():
-            cancellation = form.cancel(order, request.user)
-            if cancellation is not None:
-                if cancellation.refund_due_yen:
+            cancelled = form.cancel(order, request.user)
+            if cancelled is not None:
+                cancellation, replayed = cancelled
+                if replayed:
+                    messages.info(
+                        request, _("This cancel form has already been sent: the order is cancelled.")
+                    )
+                elif cancellation.refund_due_yen:
                     messages.success(
                         request,
                         _(
@@ -98,7 +109,7 @@ class OrderCancelView(LoginRequiredMixin, View):
                     )
                 else:
                     messages.success(request, _("Your order has been cancelled."))
-                return redirect("orders:detail", order_id=order.pk)
+                return redirect("orders:detail", order_id=cancellation.order_id)
         order.refresh_from_db()
         return _render_detail(request, order, cancel_form=form, status=400)
 

@@ -272,6 +272,23 @@ def test_resend_sends_a_new_link_that_confirms(client, mailoutbox, django_captur
 
 
 @pytest.mark.django_db
+def test_resend_on_the_page_is_limited_per_address(client, mailoutbox, django_capture_on_commit_callbacks, settings):
+    """The page had no limit: a member who typed someone else's address could flood it."""
+    settings.CONFIRMATION_RESEND_LIMIT_PER_HOUR = 2
+    register(client, django_capture_on_commit_callbacks, mailoutbox)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(RESEND).status_code == 302
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(RESEND)
+
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert len(mailoutbox) == 3  # the registration's link and two sent again
+
+
+@pytest.mark.django_db
 def test_resend_sends_nothing_once_confirmed(client, mailoutbox, django_capture_on_commit_callbacks):
     client.force_login(MemberFactory())
 

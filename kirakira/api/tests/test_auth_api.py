@@ -41,9 +41,12 @@ def _post(client, url, data, **extra):
 
 
 def _register(client, **overrides):
+    """Register with these field values; upper-case keywords (REMOTE_ADDR, HTTP_...) are request
+    headers, not fields."""
+    extra = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
     data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
     data.update(overrides)
-    return _post(client, REGISTER_URL, data)
+    return _post(client, REGISTER_URL, data, **extra)
 
 
 def _token(client, login_id, password=PASSWORD, **extra):
@@ -415,23 +418,39 @@ def test_register_answers_other_methods_with_405_json(client, method):
 
 
 @pytest.mark.django_db
-def test_register_reports_every_field_error_at_once(client):
+def test_register_reports_every_field_error_of_form_at_once(client):
+    """What the schema states (lengths, patterns, the email's form, the password's length) is
+    checked first, every field together."""
     body = _assert_rejected(
-        _register(client, login_id="a b", name="   ", email="nope", password="password"), None
+        _register(client, login_id="a b", name="   ", email="nope", password="short1"), None
     )
     assert set(body["errors"]) == {"login_id", "name", "email", "password"}
     assert body["message"] == body["message"].strip()
 
 
 @pytest.mark.django_db
-def test_register_ignores_fields_it_does_not_know(client):
+def test_register_reports_every_refused_value_at_once(client):
+    """Then what only the server can know (taken, too common), every field together."""
+    MemberFactory(login_id="taken01", email="owner@example.com")
+
+    body = _error_body(_register(client, login_id="TAKEN01", email="owner@example.com", password="password"), 400)
+
+    assert set(body["errors"]) == {"login_id", "email", "password"}
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_register_refuses_fields_it_does_not_take_and_names_them(client):
     response = _register(client, is_staff=True, is_superuser=True, email_confirmed_at="2020-01-01T00:00:00Z")
 
-    assert response.status_code == 201
-    user = User.objects.get()
-    assert not user.is_staff
-    assert not user.is_superuser
-    assert user.email_confirmed_at is None
+    body = _assert_rejected(response, None)
+    assert set(body["errors"]) == {"is_staff", "is_superuser", "email_confirmed_at"}
+
+
+@pytest.mark.django_db
+def test_register_names_an_unknown_field_beside_the_other_errors(client):
+    body = _assert_rejected(_register(client, login_id="a b", password2=PASSWORD), None)
+    assert set(body["errors"]) == {"login_id", "password2"}
 
 
 # --- Registration: throttling -----------------------------------------------------------------

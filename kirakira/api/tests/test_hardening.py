@@ -6,7 +6,6 @@ Every JSON endpoint is found by walking the URL resolver, so a new endpoint is c
 editing this file.
 """
 
-import asyncio
 import io
 import json
 
@@ -22,7 +21,7 @@ from knox.models import AuthToken
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 - this URLconf's
 from config.urls import urlpatterns as site_urlpatterns
 from kirakira.api.parsers import MAX_DEPTH, JSONParser, nesting_exceeds
-from kirakira.api.testing import error_body
+from kirakira.api.testing import asgi_post, error_body
 from kirakira.common.testing import MemberFactory
 from kirakira.consultations.testing import open_for_member
 from kirakira.orders.testing import place_order
@@ -193,54 +192,10 @@ def test_the_parser_counts_the_bytes_it_gets_whatever_was_declared(settings):
     assert "100" in str(refused.value.detail)
 
 
-def _asgi_post(path: str, chunks: list[bytes]) -> tuple[int, dict]:
-    """A POST through Django's ASGI handler whose body comes in chunks with no Content-Length,
-    as a chunked HTTP/1.1 request or an HTTP/2 one reaches the application."""
-    from django.core.handlers.asgi import ASGIHandler
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"transfer-encoding", b"chunked"),
-            (b"accept-language", b"en"),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    incoming = [
-        {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
-        for index, chunk in enumerate(chunks)
-    ]
-    sent = []
-
-    async def receive():
-        if incoming:
-            return incoming.pop(0)
-        await asyncio.Event().wait()  # the client stays connected until the answer is sent
-
-    async def send(message):
-        sent.append(message)
-
-    asyncio.run(ASGIHandler()(scope, receive, send))
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return status, json.loads(content)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_chunked_body_over_the_limit_is_a_413(settings):
     settings.API_MAX_BODY_BYTES = 1000
-    status, body = _asgi_post("/api/v1/auth/token", [b'{"login_id": "', b"a" * 600, b"a" * 600 + b'"}'])
+    status, body = asgi_post("/api/v1/auth/token", [b'{"login_id": "', b"a" * 600, b"a" * 600 + b'"}'])
     assert status == 413
     assert body == {"message": "The request body is too large: the limit is 1000 bytes.", "errors": {}}
 
@@ -248,11 +203,11 @@ def test_a_chunked_body_over_the_limit_is_a_413(settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_chunked_body_within_the_limit_is_read(settings):
     settings.API_MAX_BODY_BYTES = 1000
-    status, body = _asgi_post("/api/v1/auth/token", [b'{"login_id": 5,', b' "password": "x"}'])
+    status, body = asgi_post("/api/v1/auth/token", [b'{"login_id": 5,', b' "password": "x"}'])
     assert status == 400
     assert list(body["errors"]) == ["login_id"]  # the body was parsed: its login ID is not text
 
-    status, body = _asgi_post("/api/v1/auth/token", [b"[" * 600, b"]" * 300])
+    status, body = asgi_post("/api/v1/auth/token", [b"[" * 600, b"]" * 300])
     assert status == 400
     assert "nested" in body["message"]
 

@@ -407,21 +407,22 @@ def test_patch_with_a_form_body_is_415_json(client):
 
 
 @pytest.mark.django_db
-def test_patch_cannot_change_protected_fields(client):
-    member = MemberFactory(login_id="alice01", email_confirmed_at=None)
+def test_patch_refuses_protected_fields_by_name_and_changes_nothing(client):
+    member = MemberFactory(login_id="alice01", email_confirmed_at=None, name="Before")
 
     response = _patch(
         client,
         _token_for(member),
-        {"login_id": "mallory", "is_staff": True, "email_confirmed": True, "language": "ko"},
+        {"login_id": "mallory", "is_staff": True, "email_confirmed": True, "name": "After", "language": "ko"},
     )
 
-    assert response.status_code == 200
+    body = _error_body(response, 400)
+    assert set(body["errors"]) == {"login_id", "is_staff", "email_confirmed"}
     member.refresh_from_db()
     assert member.login_id == "alice01"
     assert not member.is_staff
     assert member.email_confirmed_at is None
-    assert member.language == "ja"
+    assert (member.name, member.language) == ("Before", "ja")
 
 
 @pytest.mark.django_db

@@ -180,7 +180,7 @@ def test_the_list_holds_only_the_callers_consultations(api):
     response = api.get(LIST_URL)
 
     assert response.status_code == 200
-    listed = response.json()
+    listed = response.json()["results"]
     assert {c["id"] for c in listed} == {str(c.pk) for c in mine}
     assert "someone else's" not in response.content.decode()
     assert all("messages" not in c for c in listed)
@@ -192,7 +192,7 @@ def test_an_empty_list(api):
     response = api.get(LIST_URL)
 
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"next": None, "previous": None, "results": []}
 
 
 # --- GET /api/v1/consultations/{id} ------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
-from kirakira.orders import lifecycle, services
+from kirakira.orders import idempotency, lifecycle, services
 from kirakira.orders.models import (
     Cancellation,
     Order,
@@ -79,6 +79,11 @@ def detail_url(order):
 
 def cancel_url(order):
     return f"/en/orders/{order.pk}/cancel/"
+
+
+def send_cancel(client, order, data):
+    """The cancel form as sent from the order's page, with its one-time token."""
+    return client.post(cancel_url(order), {"submission": idempotency.new_form_token(), **data})
 
 
 def raw_column(model, obj, column) -> bytes:
@@ -158,7 +163,7 @@ def test_cancelling_an_unpaid_order_needs_no_refund_and_emails_the_member(
     client, member, order, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(cancel_url(order), {"reason": REASON})
+        response = send_cancel(client, order, {"reason": REASON})
 
     assert response.status_code == 302
     assert response["Location"] == detail_url(order)
@@ -187,7 +192,7 @@ def test_cancelling_after_payment_makes_a_refund_of_the_amount_paid_due(
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(cancel_url(order), {"reason": REASON, **ACCOUNT, "account_number": "123-4567"})
+        response = send_cancel(client, order, {"reason": REASON, **ACCOUNT, "account_number": "123-4567"})
 
     assert response.status_code == 302, response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
@@ -214,7 +219,7 @@ def test_cancelling_after_payment_makes_a_refund_of_the_amount_paid_due(
 def test_a_partly_paid_order_refunds_what_was_paid(client, order):
     pay(order, 1000)
 
-    response = client.post(cancel_url(order), {"reason": REASON, **ACCOUNT})
+    response = send_cancel(client, order, {"reason": REASON, **ACCOUNT})
 
     assert response.status_code == 302
     assert Refund.objects.get(order=order).amount_yen == 1000
@@ -236,7 +241,7 @@ def test_a_completed_or_cancelled_order_cannot_be_cancelled(client, order, step)
         OrderEvent.objects.count(),
     )
 
-    response = client.post(cancel_url(order), {"reason": REASON, **ACCOUNT})
+    response = send_cancel(client, order, {"reason": REASON, **ACCOUNT})
 
     assert response.status_code == 400
     assert f"This order is {label} and can no longer be cancelled." in response.content.decode()
@@ -252,7 +257,7 @@ def test_a_completed_or_cancelled_order_cannot_be_cancelled(client, order, step)
 
 
 def test_a_reason_is_required(client, order):
-    response = client.post(cancel_url(order), {"reason": "   "})
+    response = send_cancel(client, order, {"reason": "   "})
 
     assert response.status_code == 400
     assert "Tell us why you are cancelling." in response.content.decode()
@@ -278,7 +283,7 @@ def test_a_reason_is_required(client, order):
 def test_invalid_refund_details_are_shown_on_their_field(client, order, field, value, message):
     pay(order)
 
-    response = client.post(cancel_url(order), {"reason": REASON, **ACCOUNT, field: value})
+    response = send_cancel(client, order, {"reason": REASON, **ACCOUNT, field: value})
 
     assert response.status_code == 400
     body = response.content.decode()
@@ -292,7 +297,7 @@ def test_invalid_refund_details_are_shown_on_their_field(client, order, field, v
 def test_missing_refund_details_when_money_was_paid_are_refused(client, order):
     pay(order)
 
-    response = client.post(cancel_url(order), {"reason": REASON})
+    response = send_cancel(client, order, {"reason": REASON})
 
     assert response.status_code == 400
     assert set(response.context["cancel_form"].errors) == set(BANK_FIELDS)
@@ -304,7 +309,7 @@ def test_a_payment_arriving_after_the_page_was_shown_asks_for_the_account(client
     pay(order)
 
     # The view builds its form from the order as it is now, so the bank fields are required.
-    response = client.post(cancel_url(order), form_without_bank)
+    response = send_cancel(client, order, form_without_bank)
 
     assert response.status_code == 400
     unchanged(order, OrderStatus.PAID)
@@ -316,7 +321,7 @@ def test_a_payment_arriving_after_the_page_was_shown_asks_for_the_account(client
 def test_another_members_order_is_not_found(client, member):
     other_order = make_order(MemberFactory())
 
-    response = client.post(cancel_url(other_order), {"reason": REASON})
+    response = send_cancel(client, other_order, {"reason": REASON})
 
     assert response.status_code == 404
     unchanged(other_order, OrderStatus.AWAITING_PAYMENT)
@@ -325,7 +330,7 @@ def test_another_members_order_is_not_found(client, member):
 def test_a_visitor_must_log_in(client, db):
     order = make_order(MemberFactory())
 
-    response = client.post(cancel_url(order), {"reason": REASON})
+    response = send_cancel(client, order, {"reason": REASON})
 
     assert response.status_code == 302
     assert "login" in response["Location"]

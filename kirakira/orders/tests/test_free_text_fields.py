@@ -13,7 +13,7 @@ from kirakira.api.testing import error_body
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
-from kirakira.orders import lifecycle
+from kirakira.orders import idempotency, lifecycle
 from kirakira.orders.models import Cancellation, Order, OrderStatus, Payment
 from kirakira.orders.testing import make_service, place_order
 from kirakira.orders.tests.test_orders_api import _token_for
@@ -51,6 +51,7 @@ def order_form(**overrides):
         "photo_links": "https://photos.example.com/1.jpg",
         "note": "",
         "phone": "090-1234-5678",
+        "submission": idempotency.new_form_token(),
     }
     data.update(overrides)
     return data
@@ -104,7 +105,10 @@ def test_a_note_keeps_its_lines_and_a_family_emoji(client, member):
 def test_a_cancellation_reason_with_a_control_character_is_refused_on_the_page(client, member):
     order = place_order(member=member)
 
-    response = client.post(f"/en/orders/{order.pk}/cancel/", {"reason": "間違えました\x1b[2J"})
+    response = client.post(
+        f"/en/orders/{order.pk}/cancel/",
+        {"reason": "間違えました\x1b[2J", "submission": idempotency.new_form_token()},
+    )
 
     assert response.status_code == 400
     assert html.escape(INVISIBLE.format("U+001B", 7)) in response.content.decode()

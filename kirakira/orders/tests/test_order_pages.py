@@ -20,7 +20,7 @@ from kirakira.accounts.tests.helpers import ja
 from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
-from kirakira.orders import services
+from kirakira.orders import idempotency, services
 from kirakira.orders.models import Order, OrderStatus, Service, SnsPlatform
 
 PRICE = 3000
@@ -55,12 +55,14 @@ def detail_url(order, prefix=""):
 
 
 def valid_data(**overrides):
+    """The order form as sent, with a one-time token of its own (a new form each time)."""
     data = {
         "platform": "instagram",
         "sns_account_id": "kira.kira_01",
         "photo_links": "\n".join(LINKS),
         "note": NOTE,
         "phone": PHONE,
+        "submission": idempotency.new_form_token(),
     }
     data.update(overrides)
     return data
@@ -79,6 +81,7 @@ def page(response) -> str:
 
 def place(member, service, **overrides):
     data = valid_data(**overrides)
+    del data["submission"]
     data["photo_links"] = data["photo_links"].splitlines()
     return services.order_place(member=member, service=service, **data)
 

@@ -30,7 +30,10 @@ ORDER_FIELDS = {
     "status",
     "status_display",
     "created_at",
+    "paid_yen",
     "payment",
+    "cancellation",
+    "refunds",
 }
 
 
@@ -395,11 +398,22 @@ def test_invalid_input_is_400_json_and_creates_nothing(
 @pytest.mark.django_db
 def test_every_bad_field_is_reported_at_once(client):
     member = MemberFactory()
-    data = _valid_data(make_service(), sns_account_id="bad id", photo_links=["http://x"], phone="1")
+    data = _valid_data(make_service(), sns_account_id="", photo_links=["http://x"], phone="1")
 
     body = _error_body(_post(client, _token_for(member), data), 400)
 
     assert {"sns_account_id", "photo_links", "phone"} <= set(body["errors"])
+
+
+@pytest.mark.django_db
+def test_every_field_the_service_refuses_is_reported_at_once(client):
+    """Input the schema allows but the service's rules refuse: each field's error together."""
+    member = MemberFactory()
+    data = _valid_data(make_service(), sns_account_id="bad id", photo_links=["https://x", "https://y"] * 2)
+
+    body = _error_body(_post(client, _token_for(member), data), 400)
+
+    assert {"sns_account_id", "photo_links"} <= set(body["errors"])
 
 
 @pytest.mark.django_db
@@ -521,7 +535,7 @@ def test_the_list_shows_only_the_callers_orders_newest_first(client):
     response = client.get(ORDERS_URL, **_auth(_token_for(member)))
 
     assert response.status_code == 200
-    body = response.json()
+    body = response.json()["results"]
     assert [order["id"] for order in body] == [str(second.pk), str(first.pk)]
     assert all(set(order) == ORDER_FIELDS for order in body)
     assert body[0]["sns_platform"] == "x"
@@ -532,7 +546,7 @@ def test_the_list_shows_only_the_callers_orders_newest_first(client):
 def test_the_list_is_empty_for_a_new_member(client):
     response = client.get(ORDERS_URL, **_auth(_token_for(MemberFactory())))
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"next": None, "previous": None, "results": []}
 
 
 @pytest.mark.django_db
@@ -550,7 +564,7 @@ def test_the_list_takes_a_fixed_number_of_queries(client):
     with CaptureQueriesContext(connection) as five:
         response = client.get(ORDERS_URL, **_auth(token))
 
-    assert len(response.json()) == 5
+    assert len(response.json()["results"]) == 5
     assert len(one) == len(five)
 
 

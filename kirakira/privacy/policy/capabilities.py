@@ -88,11 +88,11 @@ def _function(path: str) -> bool:
 
 
 def _scheduled(job: str) -> Callable[[], bool]:
-    """A job the periodic schedule runs (``kirakira.common.schedule.is_scheduled``)."""
+    """A job the periodic schedule runs (``kirakira.schedule.is_scheduled``)."""
 
     def probe() -> bool:
         try:
-            is_scheduled = import_string("kirakira.common.schedule.is_scheduled")
+            is_scheduled = import_string("kirakira.schedule.is_scheduled")
         except ImportError:
             return False
         return bool(is_scheduled(job))

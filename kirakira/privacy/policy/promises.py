@@ -83,7 +83,8 @@ PROMISES: tuple[Promise, ...] = (
         _KEEP,
         "personal information is disposed of promptly once its purpose is met",
         "retention_sweep",
-        partly="unconfirmed visitor consultations and idle answered ones are handled by commands run by hand",
+        partly="the worker's schedule deletes unconfirmed visitor consultations with their key, closes idle "
+        "answered ones, and prunes finished task rows and expired logins; nothing yet disposes of the rest",
     ),
     _p(
         19,
