@@ -42,6 +42,7 @@ messages: install-dev
 bench: install-dev
 	$(PY) bench/usage_log.py
 	$(PY) bench/encryption.py
+	$(PY) bench/staff_access.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -70,6 +70,22 @@ def _migration_data_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _staff_pass_the_gate(request):
+    """A staff member who logs in (``client.force_login``, the login form, a real browser) has
+    passed the back office's gate (second factor in the session, the current security pledge
+    accepted, a training record), as Django's test client skips the CSRF check: most tests are
+    about what a role may see, not about the gate. Tests marked ``real_gate`` get the real one
+    (kirakira/accounts/gate/tests)."""
+    if request.node.get_closest_marker("real_gate"):
+        yield
+        return
+    from kirakira.accounts.gate.testing import staff_pass_the_gate_on_login
+
+    with staff_pass_the_gate_on_login():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request under /en/ leaves English active in
     the thread, which would change what a later test's reverse() and gettext return."""

@@ -91,10 +91,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    # The second factor of staff (TOTP and single-use backup codes; kirakira/accounts/gate).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "kirakira.common",
     "kirakira.accounts",
+    # After django_otp's apps: its admin.py takes their back-office pages away again.
+    "kirakira.accounts.gate",
     "kirakira.usage",
     "kirakira.privacy",
     "kirakira.orders",
@@ -119,14 +125,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Who changed a staff member's roles or flags, from where (the permission-change log).
     "kirakira.privacy.audit.permissions.PermissionChangeMiddleware",
     "kirakira.accounts.session_tracking.SessionTrackingMiddleware",
     "kirakira.accounts.middleware.MemberLanguageMiddleware",
+    # Staff: 15 minutes idle ends the session; the back office needs the second factor, the
+    # current security pledge and training first (kirakira/accounts/gate). After the language
+    # is settled, so that the gate's pages come in the staff member's language.
+    "kirakira.accounts.gate.middleware.StaffGateMiddleware",
     "kirakira.usage.middleware.UsageLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Innermost: what a staff request loads is the view's doing, recorded before the answer leaves.
+    "kirakira.privacy.access_log.middleware.StaffAccessLogMiddleware",
 ]
 
 if PRODUCTION:
@@ -222,6 +236,18 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 # An attempt the login ID slowdown turned away is not a failure of that address.
 AXES_WHITELIST_CALLABLE = "kirakira.accounts.throttles.turned_away"
+# A wrong second-factor code counts as a failed login too; for staff only a full login (password
+# and second factor) clears the count (kirakira/accounts/gate/lockout.py).
+AXES_HANDLER = "kirakira.accounts.gate.lockout.StaffLockoutHandler"
+# Never copied into a failure record (axes keeps the rest of a failed attempt's form).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+
+# --- Staff: second factor, idle sessions (kirakira/accounts/gate) ---------------------------
+# A staff session ends after this many seconds without a request; members keep the normal
+# session length.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=15 * 60)
+# The name authenticator apps show beside a staff member's login ID.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Kirakira back office")
 
 # One login ID tried from many addresses (which the per-address lockout above does not see):
 # after LOGIN_ID_SLOWDOWN_AFTER failures within LOGIN_ID_SLOWDOWN_WINDOW seconds, addresses
@@ -282,6 +308,12 @@ PRIVACY_KEY_CACHE_SECONDS = env.int("PRIVACY_KEY_CACHE_SECONDS", default=30)
 
 # --- Usage log (policy C1) ------------------------------------------------------------------
 USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)
+
+# --- Monthly staff access review (policy C10; kirakira/privacy/access_log/review.py) --------
+# Staff accesses outside these hours or days (local time, TIME_ZONE) are listed for review.
+# Hours as "HH:MM-HH:MM" (end excluded); days as "mon-fri" or "mon,tue,sat" or "mon-fri,sat".
+ACCESS_REVIEW_WORKING_HOURS = env.str("ACCESS_REVIEW_WORKING_HOURS", default="09:00-19:00")
+ACCESS_REVIEW_WORKING_DAYS = env.str("ACCESS_REVIEW_WORKING_DAYS", default="mon-fri")
 
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

@@ -25,6 +25,9 @@ urlpatterns += i18n_patterns(
     path("orders/", include("kirakira.orders.urls")),
     path("consultations/", include("kirakira.consultations.urls")),
     path("consent/", include("kirakira.consent.urls")),
+    # The gate before personal data (second factor, pledge, training): before the back office,
+    # whose catch-all would otherwise take these URLs.
+    path("backoffice/gate/", include("kirakira.accounts.gate.urls")),
     path("backoffice/", admin.site.urls),
 )
 

@@ -149,3 +149,22 @@ catalog.register_record(
     retention=Retention.PERMISSION_CHANGE_3Y,
     full=[Role.PRIVACY_OFFICER, Role.ADMINISTRATOR],
 )
+
+# The second factor of staff accounts (django-otp, kirakira/accounts/gate): each account's TOTP
+# key, its single-use backup codes and when they were last used. Secrets of the account, like
+# its password: shown to its owner once, at enrolment, and to nobody after (no back-office
+# page lists them). They go with the account.
+for _model, _subject in (
+    ("otp_totp.TOTPDevice", "user"),
+    ("otp_static.StaticDevice", "user"),
+    ("otp_static.StaticToken", "device"),  # a backup code, whose device is the account's
+):
+    catalog.register_record(
+        _model,
+        context=Context.SECURITY,
+        subject=_subject,
+        items=[Item.PASSWORD, Item.TIME_OF_USE],
+        purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+        retention=Retention.UNTIL_PURPOSE_MET,
+        third_party=True,
+    )

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kirakira.accounts import api as accounts_api
 from kirakira.consultations import api as consultations_api
 from kirakira.orders import api as orders_api
+from kirakira.privacy.access_log import transparency_api as access_log_api
 
 v1 = [
     path("auth/register", accounts_api.RegisterApi.as_view(), name="auth-register"),
@@ -51,6 +52,12 @@ v1 = [
         "consultations/<str:consultation_id>/attachments/<str:attachment_id>",
         consultations_api.ConsultationAttachmentApi.as_view(),
         name="consultation-attachment",
+    ),
+    path("privacy/access-log", access_log_api.AccessLogApi.as_view(), name="privacy-access-log"),
+    path(
+        "privacy/access-log/<str:access_id>",
+        access_log_api.AccessLogDetailApi.as_view(),
+        name="privacy-access-log-detail",
     ),
 ]
 

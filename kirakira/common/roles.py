@@ -52,6 +52,14 @@ _PRIVACY_READ = {
     "consent.view_consentrecord",
     "consent.view_notice",
     "schedule.view_scheduledjob",
+    # The gate before personal data: the pledge's versions, who accepted them, training records.
+    "staff_gate.view_securitypledge",
+    "staff_gate.view_pledgeacceptance",
+    "staff_gate.view_trainingrecord",
+    # The staff access log's monthly review; which of the two roles marks which part of a month
+    # is kirakira/privacy/access_log/review_services.py's rule.
+    "privacy.view_staffaccessrecord",
+    "privacy.review_staffaccessrecord",
     *_ORDERS_READ,
     *_CONSULTATIONS,
 }
@@ -94,7 +102,16 @@ ROLE_DECLARATIONS: tuple[RoleDeclaration, ...] = (
         "privacy_officer",
         _("Privacy officer"),
         PolicyGroup.PRIVACY,
-        permissions=frozenset({*_PRIVACY_READ, "auth.view_group", "privacy.publish_policyversion", "accounts.decide_rolerequest"}),
+        permissions=frozenset(
+            {
+                *_PRIVACY_READ,
+                "auth.view_group",
+                "privacy.publish_policyversion",
+                "accounts.decide_rolerequest",
+                "staff_gate.publish_securitypledge",
+                "staff_gate.add_trainingrecord",
+            }
+        ),
         consultations=frozenset({"complaint", "personal_information"}),
         officer_desk=True,
         demo_account=("dpo_kimura", "木村 個人情報管理責任者"),

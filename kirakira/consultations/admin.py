@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
+from kirakira.privacy.access_log.services import Action, describe
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 from kirakira.privacy.crypto.fields import is_destroyed
 
 from . import scanner, selectors, services
 from .forms import MultipleFileField, _files_help
-from .models import BODY_MAX, Consultation, Status
+from .models import BODY_MAX, Attachment, Consultation, Status
 from .routing import categories_for, may_use_desk
 from .views import download
 
@@ -216,6 +217,13 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     def attachment_view(self, request, object_id, attachment_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        describe(
+            request,
+            action=Action.DOWNLOAD,
+            model=Attachment,
+            object_id=attachment_id,
+            fields=["filename", "content"],
+        )
         return download(selectors.attachment_for_staff(request.user, object_id, attachment_id))
 
     def desk_view(self, request):

@@ -339,6 +339,7 @@ class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     instance=refund,
                     field_name="account_number",
                     reason=form.cleaned_data["reason"],
+                    request=request,
                 )
             except ValidationError as exc:
                 form.add_error("reason", exc.message_dict.get("reason", exc.messages))

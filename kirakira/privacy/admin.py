@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.roles import roles_of
 
+from . import access_review_admin  # noqa: F401 - the monthly access review's page
 from .audit.permissions import actor_label
 from .catalog import catalog
 from .catalog.admin import CatalogMaskingAdminMixin, shows

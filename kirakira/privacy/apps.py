@@ -19,3 +19,7 @@ class PrivacyConfig(AppConfig):
         from . import signals, third_party  # noqa: F401
 
         autodiscover_modules("privacy")
+        # Once every model's subject is declared: the staff access log watches them.
+        from .access_log import signals as access_log_signals
+
+        access_log_signals.connect()

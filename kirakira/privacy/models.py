@@ -112,10 +112,10 @@ class PermanentRecordError(Exception):
     """A permission-change record was about to be altered, or deleted within its retention."""
 
 
-def _retention_cutoff(now):
+def _retention_cutoff(now, rule=Retention.PERMISSION_CHANGE_3Y):
     """Rows that occurred on or before this moment have been kept their full period (calendar
     months, as ``RetentionRule.due`` counts them)."""
-    month_index = now.year * 12 + now.month - 1 - Retention.PERMISSION_CHANGE_3Y.total_months
+    month_index = now.year * 12 + now.month - 1 - rule.total_months
     year, month = divmod(month_index, 12)
     day = min(now.day, calendar.monthrange(year, month + 1)[1])
     return now.replace(year=year, month=month + 1, day=day)
@@ -215,3 +215,193 @@ class PermissionChange(models.Model):
             return str(label) % {"role": self.role}
         label = _("%(flag)s set") if self.new_value else _("%(flag)s cleared")
         return str(label) % {"flag": self.get_what_display()}
+
+
+class StaffAccessRecordQuerySet(models.QuerySet):
+    """Rows are only ever appended (``kirakira.privacy.access_log.chain``). ``update`` always
+    refuses; ``delete`` refuses unless every row is past its two years, and then only through
+    ``chain.dispose_expired``, which moves the chain's anchor past the rows it removes."""
+
+    def update(self, **kwargs):
+        raise PermanentRecordError("staff access records are never changed")
+
+    def expired(self, now=None):
+        return self.filter(occurred_at__lte=_retention_cutoff(now or clock.now(), Retention.STAFF_ACCESS_2Y))
+
+    def delete(self):
+        raise PermanentRecordError("staff access records are disposed of only by the retention sweep")
+
+    delete.queryset_only = True
+
+
+class StaffAccessRecord(models.Model):
+    """One time a member of staff saw, revealed, created, changed or downloaded personal data,
+    or was refused it (policy C10). Written by ``kirakira.privacy.access_log``, append-only,
+    each row sealed by a keyed hash chained to the previous row's; kept two years."""
+
+    class Action(models.TextChoices):
+        LIST = "list", _("viewed in a list")
+        VIEW = "view", _("viewed")
+        HISTORY = "history", _("viewed the history")
+        REVEAL = "reveal", _("revealed in full")
+        ADD = "add", _("created")
+        CHANGE = "change", _("changed")
+        DELETE = "delete", _("deleted")
+        DOWNLOAD = "download", _("downloaded")
+        EXPORT = "export", _("exported")
+        REFUSED = "refused", _("refused")
+
+    seq = models.PositiveBigIntegerField(_("sequence number"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("when"), editable=False, db_index=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("staff member"),
+    )
+    # The roles the staff member held at the time, as role codes ("accounting,privacy_staff").
+    roles = models.CharField(_("roles"), max_length=200, blank=True, editable=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+    request_id = models.CharField(_("request ID"), max_length=32, blank=True, editable=False)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices, editable=False)
+    model = models.CharField(_("kind of record"), max_length=100, blank=True, editable=False)
+    object_id = models.CharField(_("record"), max_length=64, blank=True, editable=False)
+    # "app_label.Model.field" of every personal field shown, revealed, changed or downloaded.
+    fields = models.JSONField(_("fields"), default=list, editable=False)
+    reason = models.TextField(_("reason"), blank=True, editable=False)
+    # The page's path, never its query string (a search may hold what was searched for).
+    path = models.CharField(_("page"), max_length=300, blank=True, editable=False)
+    prev_hash = models.CharField(_("previous seal"), max_length=64, editable=False)
+    hash = models.CharField(_("seal"), max_length=64, editable=False)
+
+    objects = StaffAccessRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("staff access record")
+        verbose_name_plural = _("staff access records")
+        ordering = ["-seq"]
+        default_permissions = ("view",)  # nobody adds, changes or deletes these by hand
+        permissions = [("review_staffaccessrecord", _("Can review the staff access log"))]
+        indexes = [models.Index(fields=["staff", "occurred_at"], name="privacy_access_staff_idx")]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.model} ({self.occurred_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermanentRecordError("staff access records are never changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermanentRecordError("staff access records are disposed of only by the retention sweep")
+
+
+class StaffAccessSubject(models.Model):
+    """A data subject whose data one access record covers: one row per member named, written
+    with the record in one statement, so that a member's own accesses are found by index."""
+
+    record = models.ForeignKey(
+        StaffAccessRecord, on_delete=models.CASCADE, related_name="subjects", editable=False
+    )
+    subject_id = models.UUIDField(_("data subject"), editable=False)
+
+    class Meta:
+        verbose_name = _("staff access subject")
+        verbose_name_plural = _("staff access subjects")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["subject_id", "record"], name="privacy_access_subject_unique")
+        ]
+
+    def __str__(self):
+        return f"record {self.record_id}: {self.subject_id}"
+
+
+class AccessLogHead(models.Model):
+    """The chain's one head row: the last record's number and seal (so that removing the newest
+    rows is seen) and the anchor the oldest kept row chains to (moved only by disposal).
+    Locked by every append, which puts the records in one order on every database."""
+
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+    anchor_seq = models.PositiveBigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default="")
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"access log head at #{self.last_seq}"
+
+
+class AccessReviewQuerySet(models.QuerySet):
+    """Marks are only ever added; ``delete`` refuses unless every mark is past the two years
+    the log it vouches for is kept."""
+
+    def update(self, **kwargs):
+        raise PermanentRecordError("access review marks are never changed")
+
+    def expired(self, now=None):
+        return self.filter(reviewed_at__lte=_retention_cutoff(now or clock.now(), Retention.STAFF_ACCESS_2Y))
+
+    def delete(self):
+        if self.exclude(pk__in=self.expired().values("pk")).exists():
+            raise PermanentRecordError("access review marks are kept two years")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class AccessReview(models.Model):
+    """A month of the staff access log marked as reviewed (policy C10), in two parts so that
+    nobody reviews their own accesses: the privacy officer marks everyone else's, a member of
+    the privacy staff marks the officer's (``kirakira.privacy.access_log.review_services``).
+    Append-only: a mark is never changed."""
+
+    class Part(models.TextChoices):
+        STAFF = "staff", _("Staff other than the privacy officer")
+        OFFICER = "officer", _("The privacy officer")
+
+    month = models.DateField(_("month"), editable=False)  # the month's first day
+    part = models.CharField(_("accesses of"), max_length=10, choices=Part.choices, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), default=clock.now, editable=False)
+    note = models.TextField(_("note"), blank=True, editable=False)
+    # The log as it stood when marked: a row dated in the month and written later (a clock
+    # put right, a late import) is then seen as not covered by the mark.
+    record_count = models.PositiveIntegerField(_("records reviewed"), editable=False)
+    last_seq = models.PositiveBigIntegerField(_("last record reviewed"), default=0, editable=False)
+    request_id = models.CharField(_("request ID"), max_length=32, blank=True, editable=False)
+
+    objects = AccessReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access review")
+        verbose_name_plural = _("access reviews")
+        ordering = ["-month", "part"]
+        default_permissions = ()  # marked on the review page (privacy.review_staffaccessrecord)
+        constraints = [
+            models.UniqueConstraint(fields=["month", "part"], name="privacy_accessreview_month_part_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.part}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermanentRecordError("access review marks are never changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not type(self).objects.filter(pk=self.pk).expired().exists():
+            raise PermanentRecordError("access review marks are kept two years")
+        return super().delete(*args, **kwargs)

@@ -72,6 +72,47 @@ catalog.register_record(
     automatic=True,
 )
 
+# The staff access log (policy C10): who on the staff saw, revealed, changed or downloaded whose
+# data, or was refused it. A record of the staff member's work; the members it names are listed
+# in StaffAccessSubject, which is how each member finds the accesses to their own data.
+catalog.register_record(
+    "privacy.StaffAccessRecord",
+    context=Context.SECURITY,
+    subject="staff",
+    items=[Item.STAFF_ACCESS_RECORD, Item.IP_ADDRESS],
+    purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+    retention=Retention.STAFF_ACCESS_2Y,
+    full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+    automatic=True,
+)
+catalog.register_record(
+    "privacy.StaffAccessSubject",
+    context=Context.SECURITY,
+    subject="subject_id",
+    items=[Item.STAFF_ACCESS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY],
+    retention=Retention.STAFF_ACCESS_2Y,
+    full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+    automatic=True,
+)
+catalog.register(
+    "privacy.AccessLogHead",
+    context=Context.SECURITY,
+    not_personal=not_personal(
+        "id", "last_seq", "last_hash", "anchor_seq", "anchor_hash", reason="the access log chain's head and anchor"
+    ),
+)
+# A month of the access log marked as reviewed: who reviewed it, when, and their note.
+catalog.register_record(
+    "privacy.AccessReview",
+    context=Context.SECURITY,
+    subject="reviewed_by",
+    items=[Item.STAFF_ACCESS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY],
+    retention=Retention.STAFF_ACCESS_2Y,
+    full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+)
+
 
 def _record_permission_changes():
     # Connected here, where the privacy core's declarations are loaded at start-up, so that

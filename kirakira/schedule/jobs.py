@@ -56,6 +56,12 @@ SCHEDULE: tuple[Job, ...] = (
         HOURLY,
         _("Deletes the order API's idempotency keys once their 24 hours are over"),
     ),
+    Job(
+        "dispose_staff_access_records",
+        tasks.dispose_staff_access_records,
+        DAILY,
+        _("Deletes staff access records after their two years, keeping the rest of the chain verifiable"),
+    ),
 )
 
 

@@ -7,6 +7,7 @@ from kirakira.common import tasks as common_tasks
 from kirakira.common.tasks import task
 from kirakira.consultations import services as consultations_services
 from kirakira.orders import idempotency
+from kirakira.privacy.access_log import chain as access_log_chain
 
 
 @task()
@@ -33,3 +34,8 @@ def prune_logins() -> list[int]:
 @task()
 def prune_idempotency_keys() -> int:
     return idempotency.idempotency_keys_prune()
+
+
+@task()
+def dispose_staff_access_records() -> int:
+    return access_log_chain.dispose_expired()

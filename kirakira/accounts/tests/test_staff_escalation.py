@@ -114,7 +114,10 @@ def test_the_staff_account_the_administrator_creates_cannot_make_itself_superuse
 def test_an_administrator_cannot_tick_its_own_superuser_flag_even_with_a_crafted_post(client, administrator):
     as_staff(client, administrator)
 
-    client.post(change_url(administrator), own_page_post(administrator, is_superuser="on", is_staff="on", is_active="on"))
+    client.post(
+        change_url(administrator),
+        own_page_post(administrator, is_superuser="on", is_staff="on", is_active="on"),
+    )
 
     administrator.refresh_from_db()
     assert not administrator.is_superuser
@@ -162,7 +165,8 @@ def test_a_member_account_cannot_be_made_staff(client, administrator):
     assert 'name="is_staff"' not in page
     assert 'name="groups"' not in page
     client.post(
-        change_url(member), own_page_post(member, is_staff="on", is_active="on", groups=role_ids(Role.ACCOUNTING))
+        change_url(member),
+        own_page_post(member, is_staff="on", is_active="on", groups=role_ids(Role.ACCOUNTING)),
     )
 
     member.refresh_from_db()
@@ -217,7 +221,9 @@ def test_roles_are_read_only_in_the_back_office(client):
     as_staff(client, superuser)
 
     assert client.get("/en/backoffice/auth/group/add/").status_code == 403
-    response = client.post(f"/en/backoffice/auth/group/{group.pk}/change/", {"name": "accounting", "permissions": []})
+    response = client.post(
+        f"/en/backoffice/auth/group/{group.pk}/change/", {"name": "accounting", "permissions": []}
+    )
 
     assert response.status_code == 403
     assert group.permissions.exists()
@@ -318,7 +324,9 @@ def back_office_urls():
         for obj in filter(None, objects):
             for view in ("change", "history", "delete"):
                 urls.append(reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[obj.pk]))
-            standard = {f"{info[0]}_{info[1]}_{view}" for view in ("changelist", "add", "change", "history", "delete")}
+            standard = {
+                f"{info[0]}_{info[1]}_{view}" for view in ("changelist", "add", "change", "history", "delete")
+            }
             for pattern in model_admin.get_urls():
                 if not pattern.name or pattern.name in standard:
                     continue
@@ -415,7 +423,12 @@ def test_a_superuser_with_no_role_can_add_nothing(client, planted):
         assert client.get(add).status_code == 403, add
     response = client.post(
         reverse("admin:orders_payment_add"),
-        {"order": order.pk, "amount_yen": order.price_yen, "received_on": "2026-11-30", "payer_name": "ダレ カ"},
+        {
+            "order": order.pk,
+            "amount_yen": order.price_yen,
+            "received_on": "2026-11-30",
+            "payer_name": "ダレ カ",
+        },
     )
 
     assert response.status_code == 403
@@ -480,7 +493,9 @@ HASH_TRACES = re.compile(r"argon2|pbkdf2|algorithm|salt|\$[0-9a-zA-Z+/=]{6,}|has
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.PRIVACY_STAFF])
+@pytest.mark.parametrize(
+    "role", [Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.PRIVACY_STAFF]
+)
 def test_no_page_shows_a_password_hash(client, role):
     member = MemberFactory()
     as_staff(client, StaffFactory(roles=[role]))
@@ -528,7 +543,9 @@ def test_the_reset_email_reaches_an_account_without_a_usable_password_through_th
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            USERS, {"action": "send_password_reset", "_selected_action": [member.pk, inactive.pk]}, follow=True
+            USERS,
+            {"action": "send_password_reset", "_selected_action": [member.pk, inactive.pk]},
+            follow=True,
         )
 
     assert response.status_code == 200
@@ -623,7 +640,9 @@ def test_a_403_in_the_back_office_is_drawn_as_a_back_office_page_in_the_pages_la
 
 
 def reset_entries(user) -> list[LogEntry]:
-    return list(LogEntry.objects.filter(object_id=str(user.pk), change_message="Sent a password-reset email."))
+    return list(
+        LogEntry.objects.filter(object_id=str(user.pk), change_message="Sent a password-reset email.")
+    )
 
 
 @pytest.mark.django_db
@@ -662,13 +681,20 @@ def test_the_bulk_reset_action_reaches_at_most_twenty_accounts(
             USERS, {"action": "send_password_reset", "_selected_action": [m.pk for m in members]}, follow=True
         )
         every = client.post(
-            USERS, {"action": "send_password_reset", "select_across": "1", "_selected_action": [members[0].pk]}, follow=True
+            USERS,
+            {"action": "send_password_reset", "select_across": "1", "_selected_action": [members[0].pk]},
+            follow=True,
         )
     assert "at most 20 accounts" in page_text(too_many) and "at most 20 accounts" in page_text(every)
-    assert mailoutbox == [] and not LogEntry.objects.filter(change_message="Sent a password-reset email.").exists()
+    assert (
+        mailoutbox == []
+        and not LogEntry.objects.filter(change_message="Sent a password-reset email.").exists()
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(USERS, {"action": "send_password_reset", "_selected_action": [m.pk for m in members[:20]]})
+        client.post(
+            USERS, {"action": "send_password_reset", "_selected_action": [m.pk for m in members[:20]]}
+        )
     assert len(mailoutbox) == 20
 
 
@@ -683,7 +709,9 @@ def test_the_back_office_obeys_the_per_address_reset_limit(
 
     with django_capture_on_commit_callbacks(execute=True):
         answers = [client.post(send_url, follow=True) for _ in range(3)]
-        action = client.post(USERS, {"action": "send_password_reset", "_selected_action": [member.pk]}, follow=True)
+        action = client.post(
+            USERS, {"action": "send_password_reset", "_selected_action": [member.pk]}, follow=True
+        )
 
     assert len(mailoutbox) == 2
     assert "Too many password reset requests" in page_text(answers[2])
@@ -738,10 +766,18 @@ def test_registration_and_staff_creation_refuse_taken_login_ids_and_emails_alike
     refusals = []
     for create in (
         lambda: member_services.member_register(
-            login_id="ＨＡＮＡＫＯ", name="花子", email="HANAKO@example.com", password="a-long-password-42", language="ja"
+            login_id="ＨＡＮＡＫＯ",
+            name="花子",
+            email="HANAKO@example.com",
+            password="a-long-password-42",
+            language="ja",
         ),
         lambda: staff.staff_create(
-            login_id="ＨＡＮＡＫＯ", name="花子", email="HANAKO@example.com", language="ja", roles=[Role.ADMINISTRATOR],
+            login_id="ＨＡＮＡＫＯ",
+            name="花子",
+            email="HANAKO@example.com",
+            language="ja",
+            roles=[Role.ADMINISTRATOR],
             actor=administrator,
         ),
     ):
@@ -749,9 +785,13 @@ def test_registration_and_staff_creation_refuse_taken_login_ids_and_emails_alike
             create()
         refusals.append({field: refused.value.message_dict[field] for field in ("login_id", "email")})
 
-    assert refusals[0] == refusals[1] == {
-        "login_id": ["This login ID is already taken."],
-        "email": ["This email address is already registered."],
-    }
+    assert (
+        refusals[0]
+        == refusals[1]
+        == {
+            "login_id": ["This login ID is already taken."],
+            "email": ["This email address is already registered."],
+        }
+    )
     assert member_services._validate_email_syntax is validation.validate_email_syntax
     assert not hasattr(staff, "_validate_email")

@@ -81,6 +81,11 @@ def _current() -> _Source:
     return _source.get() or _Source()
 
 
+def current_request_id() -> str:
+    """The ID of the request being served ("" outside one): the staff access log names it too."""
+    return _current().request_id
+
+
 class PermissionChangeMiddleware:
     """Makes the request (its user, address and a request ID) known to the permission-change
     log for the length of the request. Placed after ``AuthenticationMiddleware``."""

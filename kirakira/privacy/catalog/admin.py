@@ -35,6 +35,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common.roles import roles_of
+from kirakira.privacy.access_log.admin import AccessLogAdminMixin
 
 from .declarations import PersonalField, catalog
 from .masking import HIDDEN, mask_value
@@ -189,7 +190,7 @@ def _judging_changelist(base: type[ChangeList]) -> type[ChangeList]:
     return CatalogChangeList
 
 
-class CatalogMaskingAdminMixin:
+class CatalogMaskingAdminMixin(AccessLogAdminMixin):
     # --- judging ----------------------------------------------------------------------------
     def viewer_roles(self, request) -> set[str]:
         return roles_of(request.user) if request is not None else set()

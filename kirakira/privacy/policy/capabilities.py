@@ -108,6 +108,17 @@ def _usage_log() -> bool:
     return settings.USAGE_LOG_ENABLED and "kirakira.usage.middleware.UsageLogMiddleware" in settings.MIDDLEWARE
 
 
+def _staff_access_log() -> bool:
+    return (
+        _model("privacy.StaffAccessRecord")()
+        and "kirakira.privacy.access_log.middleware.StaffAccessLogMiddleware" in settings.MIDDLEWARE
+    )
+
+
+def _staff_gate() -> bool:
+    return "kirakira.accounts.gate.middleware.StaffGateMiddleware" in settings.MIDDLEWARE
+
+
 def _argon2() -> bool:
     return bool(settings.PASSWORD_HASHERS) and settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
@@ -252,8 +263,36 @@ CAPABILITIES: dict[str, Capability] = {
         Capability(
             "staff_access_log",
             "the staff access log of every view, reveal and download of a member's data (model "
-            "privacy.StaffAccessRecord)",
-            _model("privacy.StaffAccessRecord"),
+            "privacy.StaffAccessRecord, written by StaffAccessLogMiddleware)",
+            _staff_access_log,
+        ),
+        Capability(
+            "access_transparency",
+            "the member's list of staff accesses to their data, on the site and in the API (URLs "
+            "privacy:access_log and api_v1:privacy-access-log)",
+            _all(_staff_access_log, _url("privacy:access_log", "api_v1:privacy-access-log")),
+        ),
+        Capability(
+            "security_pledge",
+            "the back office's gate: no personal data before the current security pledge, published "
+            "by the privacy officer, is accepted (model staff_gate.SecurityPledge, StaffGateMiddleware)",
+            _all(_model("staff_gate.SecurityPledge"), _staff_gate),
+        ),
+        Capability(
+            "training_records",
+            "the back office's gate: no personal data without a training record under 12 months old, "
+            "entered by the privacy officer (model staff_gate.TrainingRecord, StaffGateMiddleware)",
+            _all(_model("staff_gate.TrainingRecord"), _staff_gate),
+        ),
+        Capability(
+            "access_review",
+            "the privacy roles' monthly review of the staff access log, with its reviewed mark (model "
+            "privacy.AccessReview, URL admin:privacy_staffaccessrecord_changelist)",
+            _all(
+                _staff_access_log,
+                _model("privacy.AccessReview"),
+                _url("admin:privacy_staffaccessrecord_changelist"),
+            ),
         ),
         Capability(
             "officer_contact",

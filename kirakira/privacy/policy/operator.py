@@ -44,14 +44,6 @@ STATEMENTS = {
             "security techniques and on their duty to protect personal information."
         ),
     ),
-    "security_pledge": (
-        ADMINISTRATIVE,
-        _("Every employee signs a security pledge on joining, to prevent leaks of personal information."),
-    ),
-    "compliance_audit": (
-        ADMINISTRATIVE,
-        _("An internal procedure audits how this policy is followed and how each employee complies with it."),
-    ),
     "secure_handover": (
         ADMINISTRATIVE,
         _(

@@ -74,17 +74,14 @@ def test_with_nothing_provided_the_page_still_reads_and_claims_no_measure(client
 
 
 @pytest.mark.django_db
-def test_today_the_page_promises_no_rights_menu_disposal_or_staff_records(client):
+def test_today_the_page_promises_no_rights_menu_disposal_or_breach_notices(client):
     """Observed: the page told members they could view, correct, delete and stop processing
-    from "my page", and described disposal, staff access records and audited pledges, none of
-    which existed."""
+    from "my page", and described disposal and breach notices, none of which existed."""
     html = page(client)
     for text in (
         "through “My data”",
         "disposed of promptly once the purpose",
         "backups included",
-        "sees, reveals or downloads a customer's personal information, it is recorded",
-        "security pledge",
         "notify the customers concerned at once",
         "will not use or provide that information until the correction",
     ):
@@ -93,6 +90,15 @@ def test_today_the_page_promises_no_rights_menu_disposal_or_staff_records(client
     assert 'data-capability="profile_page"' in html
     assert "correct your name and email address" in html
     assert 'data-capability="officer_consultations"' in html
+
+
+@pytest.mark.django_db
+def test_the_staff_access_log_is_stated_now_that_it_runs(client):
+    """The access log exists (privacy.StaffAccessRecord, written by every staff request that
+    loads a member's rows): its statement is on the page, marked with its capability."""
+    html = page(client)
+    assert "sees, reveals or downloads a customer's personal information, it is recorded" in html
+    assert 'data-capability="staff_access_log"' in html
 
 
 @pytest.mark.django_db
@@ -181,12 +187,27 @@ def test_by_default_the_operator_states_nothing(client, settings):
 
 @pytest.mark.django_db
 def test_operator_statements_appear_exactly_as_named(client, settings):
-    settings.PRIVACY_OPERATOR_STATEMENTS = ["antivirus", "staff_training"]
+    settings.PRIVACY_OPERATOR_STATEMENTS = ["antivirus", "secure_handover"]
     html = page(client)
-    assert stated(html, "data-operator") == {"antivirus", "staff_training"}
+    assert stated(html, "data-operator") == {"antivirus", "secure_handover"}
     assert "kirakira.policy.W051" not in warning_ids()
-    assert "kirakira.policy.W060" not in warning_ids()
-    assert "kirakira.policy.W061" in warning_ids()
+    assert "kirakira.policy.W063" not in warning_ids()
+    assert "kirakira.policy.W054" in warning_ids()
+
+
+@pytest.mark.django_db
+def test_training_pledge_and_audit_are_kept_by_the_gate_and_the_review(client, settings):
+    """P60–P62 were operator statements nobody could check; the back office's gate (pledge,
+    training) and the monthly access review now keep them, and without the gate they are
+    unkept again."""
+    html = page(client)
+    assert {"security_pledge", "training_records", "access_review", "staff_access_log"} <= stated(html)
+    assert not {"kirakira.policy.W060", "kirakira.policy.W061", "kirakira.policy.W062"} & warning_ids()
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("StaffGateMiddleware")]
+    html = page(client)
+    assert not {"security_pledge", "training_records"} & stated(html)
+    assert {"kirakira.policy.W060", "kirakira.policy.W061"} <= warning_ids()
+    assert "kirakira.policy.W062" not in warning_ids()
 
 
 def test_an_unknown_operator_statement_fails_check(settings):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 HOURLY = ["purge_unconfirmed_consultations", "prune_idempotency_keys"]
-DAILY = ["close_idle_consultations", "prune_task_results", "prune_logins"]
+DAILY = ["close_idle_consultations", "prune_task_results", "prune_logins", "dispose_staff_access_records"]
 ALL = sorted(HOURLY + DAILY)
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -36,6 +36,7 @@ def test_the_schedule_declares_the_housekeeping_jobs_and_how_often():
         "prune_task_results": timedelta(days=1),
         "prune_logins": timedelta(days=1),
         "prune_idempotency_keys": timedelta(hours=1),
+        "dispose_staff_access_records": timedelta(days=1),
     }
 
 

@@ -1,0 +1,57 @@
+"""What the staff gate stores: the security pledge's versions, who accepted which, and the
+staff's training records. All of it is about staff, none about members.
+
+The second factor's own tables (django-otp's devices and backup codes) are declared with the
+accounts in ``kirakira/accounts/privacy.py``."""
+
+from kirakira.privacy.catalog import (
+    Context,
+    Item,
+    Purpose,
+    Retention,
+    Role,
+    catalog,
+    not_personal,
+    personal,
+)
+
+PRIVACY_ROLES = [Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF]
+
+catalog.register(
+    "staff_gate.SecurityPledge",
+    context=Context.SECURITY,
+    subject="published_by",
+    fields=[
+        personal(
+            "published_by",
+            Item.STAFF_CHANGE_RECORD,
+            purposes=[Purpose.ACCOUNTABILITY],
+            retention=Retention.UNTIL_PURPOSE_MET,
+            full=PRIVACY_ROLES,
+        ),
+    ],
+    not_personal=not_personal(
+        "id", "number", "text_ja", "text_en", "text_ko", "published_at", reason="the published pledge text"
+    ),
+)
+
+# A pledge accepted and a training completed are conditions of a staff member's access to
+# personal data: records of their access rights, kept as long as the permission-change log.
+catalog.register_record(
+    "staff_gate.PledgeAcceptance",
+    context=Context.SECURITY,
+    subject="staff",
+    items=[Item.ACCESS_RIGHTS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+    retention=Retention.PERMISSION_CHANGE_3Y,
+    full=PRIVACY_ROLES,
+)
+catalog.register_record(
+    "staff_gate.TrainingRecord",
+    context=Context.SECURITY,
+    subject="staff",
+    items=[Item.ACCESS_RIGHTS_RECORD],
+    purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+    retention=Retention.PERMISSION_CHANGE_3Y,
+    full=PRIVACY_ROLES,
+)
