@@ -506,7 +506,17 @@ def test_the_officer_marks_everyone_elses_accesses(officer_client, cs):
     assert f"Reviewed by {officer_client.staff.login_id}" in body and "確認済み" in body
 
 
-def test_the_officers_own_accesses_are_marked_by_privacy_staff(client, cs):
+@pytest.fixture
+def english():
+    """The services answer in the active language (Japanese by default); these tests read the
+    English wording."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+def test_the_officers_own_accesses_are_marked_by_privacy_staff(client, cs, english):
     officer = StaffFactory(roles=[Role.PRIVACY_OFFICER])
     privacy_staff = StaffFactory(roles=[Role.PRIVACY_STAFF])
     access(officer, MemberFactory(), when=at(6))
@@ -521,7 +531,7 @@ def test_the_officers_own_accesses_are_marked_by_privacy_staff(client, cs):
     assert (mark.part, mark.reviewed_by, mark.record_count) == ("officer", privacy_staff, 1)
 
 
-def test_nobody_marks_a_part_holding_their_own_accesses(cs):
+def test_nobody_marks_a_part_holding_their_own_accesses(cs, english):
     both = StaffFactory(roles=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF])
     with pytest.raises(ValidationError, match="privacy staff who are not officers"):
         review_services.access_review_mark(month=APRIL, part="officer", actor=both)
@@ -544,7 +554,7 @@ def test_a_refused_mark_is_said_on_the_page(client):
     assert "Only the privacy officer marks" in body
 
 
-def test_a_month_is_marked_only_once_it_is_over_and_only_once(officer_client):
+def test_a_month_is_marked_only_once_it_is_over_and_only_once(officer_client, english):
     this_month = review.current_month()
     with pytest.raises(ValidationError, match="once it is over"):
         review_services.access_review_mark(month=this_month, part="staff", actor=officer_client.staff)
