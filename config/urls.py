@@ -12,6 +12,7 @@ from kirakira.common.views import HomeView
 
 admin.site.site_header = _("Kirakira back office")
 admin.site.site_title = _("Kirakira back office")
+admin.site.index_template = "admin/kirakira_index.html"
 
 urlpatterns = [
     path("api/v1/", include((api_v1_urls, "api_v1"))),

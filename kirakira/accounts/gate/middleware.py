@@ -93,13 +93,21 @@ def _keep_alive(request) -> bool:
     return True
 
 
+def _without_search(request) -> str:
+    """The page to return to, without a search's terms (``?q=``): they may be a member's name or
+    address, and the session is no place to keep them."""
+    query = request.GET.copy()
+    query.pop("q", None)
+    return request.path + (f"?{query.urlencode()}" if query else "")
+
+
 def refuse(request, why: str, *, log: bool = True):
     """The gate's answer when ``why`` (a step of ``selectors``) is missing."""
     if log:
         record_refusal(request, why=why)
     url = reverse(STEP_URLS[why])
     if request.method in ("GET", "HEAD"):
-        request.session[NEXT_KEY] = request.get_full_path()
+        request.session[NEXT_KEY] = _without_search(request)
         return HttpResponseRedirect(url)
     return render(
         request,

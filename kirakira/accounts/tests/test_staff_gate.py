@@ -75,6 +75,14 @@ def test_a_missing_step_stops_a_typed_personal_data_url_and_the_refusal_is_logge
     assert client.session[NEXT_KEY] == prefix + urls[kind]
 
 
+def test_a_search_waits_in_the_session_without_its_terms(client):
+    """A search may be a member's name or address: the session keeps the page, not the terms."""
+    user = working_staff()
+    missing("second_factor", client, user)
+    client.get("/en/backoffice/orders/order/", {"q": "hanako@example.com", "status__exact": "cancelled"})
+    assert client.session[NEXT_KEY] == "/en/backoffice/orders/order/?status__exact=cancelled"
+
+
 @pytest.mark.parametrize("kind", ["change", "refund reveal"])
 @pytest.mark.parametrize("step", list(STEPS))
 def test_a_post_to_a_personal_data_url_is_refused_with_a_403_and_logged(client, urls, step, kind):

@@ -60,6 +60,7 @@ from kirakira.common import clock
 from kirakira.common.roles import ROLE_DECLARATIONS, Role
 
 from ..models import AccessReview, StaffAccessRecord, StaffAccessSubject
+from .transparency import pseudonym_code
 
 Action = StaffAccessRecord.Action
 
@@ -252,6 +253,12 @@ class StaffMonth:
     median: float = 0.0
     spike_days: list = field(default_factory=list)
     unhandled_members: int = 0
+
+    @property
+    def pseudonym(self) -> str:
+        """How members see this staff member on their access page: the reviewer can answer a
+        member who quotes it."""
+        return pseudonym_code(self.staff_id)
 
     @property
     def is_officer(self) -> bool:

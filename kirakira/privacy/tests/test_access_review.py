@@ -361,6 +361,15 @@ def test_the_page_shows_each_staff_member_and_the_flags(officer_client, cs):
     )
 
 
+def test_the_page_names_each_staff_member_as_members_see_them(officer_client, cs):
+    """A member who quotes "Staff 7KQ2-M9" from their access page is answered from here."""
+    from kirakira.privacy.access_log.transparency import pseudonym_code
+
+    access(cs, MemberFactory(), when=at(6))
+    body = officer_client.get(PAGE, {"month": "2026-04"}).content.decode()
+    assert f"shown to members as {pseudonym_code(cs.pk)}" in body
+
+
 def test_the_page_template_reads_only_what_it_is_given(officer_client, cs, caplog):
     """Every section filled, one part marked and one not: the template never looks up a name
     that is not there (Django logs a failed lookup with the whole context: reasons, notes)."""
