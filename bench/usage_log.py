@@ -25,80 +25,20 @@ kept (they add ~1% to the table). ``DEBUG`` is off, as in production.
 
 import argparse
 import gc
-import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+import harness  # bench/, the scripts' own directory, is on sys.path
+
+ROOT = harness.ROOT
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/bench_usage"
 TARGET = 0.90
 PAGE = "/accounts/mypage/"
-RESULT_PREFIX = "BENCH-RESULT "
 
 
 # --- Parent: choose the databases, run one child per database, summarise --------------------
-
-
-def postgres_reachable(url: str) -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(_maintenance_url(url), connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def _maintenance_url(url: str) -> str:
-    """The same server, but the ``postgres`` database (to create and drop the bench database)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-
-
-def run_child(database_url: str | None, args) -> dict | None:
-    label = "PostgreSQL" if database_url else "SQLite"
-    print(f"\n=== {label} ===", flush=True)
-    with tempfile.TemporaryDirectory(prefix="kirakira-bench-") as var_dir:
-        env = dict(os.environ)
-        env.update(KIRAKIRA_VAR_DIR=var_dir, DEBUG="0", DJANGO_SETTINGS_MODULE="config.settings")
-        env.pop("KIRAKIRA_PRODUCTION", None)
-        if database_url:
-            env["DATABASE_URL"] = database_url
-        else:
-            env.pop("DATABASE_URL", None)
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            f"--rounds={args.rounds}",
-            f"--requests={args.requests}",
-            f"--block={args.block}",
-            f"--warmup={args.warmup}",
-            f"--prefill={args.prefill}",
-        ]
-        if args.profile:
-            command.append("--profile")
-        result = None
-        with subprocess.Popen(  # noqa: S603 - our own script, with our own interpreter
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-        ) as proc:
-            for line in proc.stdout:
-                if line.startswith(RESULT_PREFIX):
-                    result = json.loads(line[len(RESULT_PREFIX) :])
-                else:
-                    print(line, end="", flush=True)
-    if proc.returncode != 0 or result is None:
-        print(f"{label}: the benchmark failed (exit code {proc.returncode})", file=sys.stderr)
-        return None
-    result["label"] = label
-    return result
 
 
 def main(argv=None) -> int:
@@ -123,22 +63,8 @@ def main(argv=None) -> int:
     if args.child:
         return child(args)
 
-    env_url = os.environ.get("DATABASE_URL", "")
-    if args.database_url:
-        targets = [args.database_url]
-    elif args.sqlite:
-        targets = [None]
-    elif args.all:
-        targets = [None, args.pg_url]
-    elif env_url and not env_url.startswith("sqlite"):
-        targets = [env_url]
-    elif postgres_reachable(args.pg_url):
-        targets = [None, args.pg_url]
-    else:
-        print(f"PostgreSQL is not reachable at {args.pg_url}: measuring SQLite only.")
-        targets = [None]
-
-    results = [run_child(url, args) for url in targets]
+    targets = harness.targets(args, args.pg_url)
+    results = [harness.run_child(__file__, url, harness.child_args(args)) for url in targets]
     print("\n=== Summary: requests/s (median of rounds), ON/OFF (median of the rounds' ratios) ===")
     print(
         f"{'database':<12}{'log ON':>9}{'log OFF':>9}{'ON/OFF':>8}{'(medians)':>11}  target >= {TARGET:.2f}"
@@ -161,40 +87,8 @@ def main(argv=None) -> int:
 # --- Child: one database, set up, measure ----------------------------------------------------
 
 
-def _create_postgres_database(url: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            if not name.startswith("bench"):
-                raise SystemExit(f"database {name!r} exists and is not a bench database: not touching it")
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def _drop_postgres_database(url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(_maintenance_url(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def child(args) -> int:
-    database_url = os.environ.get("DATABASE_URL")
-    pg_name = _create_postgres_database(database_url) if database_url else None
-    try:
-        return _child_measure(args)
-    finally:
-        if pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            _drop_postgres_database(database_url, pg_name)
+    return harness.in_throwaway_database(_child_measure, args)
 
 
 def _setup(prefill: int):
@@ -369,7 +263,7 @@ def _child_measure(args) -> int:
         f"{result['usage_rows']:,} usage rows at the end",
         flush=True,
     )
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    harness.report(result)
     return 0
 
 
