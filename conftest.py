@@ -75,7 +75,7 @@ def _staff_pass_the_gate(request):
     passed the back office's gate (second factor in the session, the current security pledge
     accepted, a training record), as Django's test client skips the CSRF check: most tests are
     about what a role may see, not about the gate. Tests marked ``real_gate`` get the real one
-    (kirakira/accounts/gate/tests)."""
+    (kirakira/accounts/tests/test_staff_gate*.py)."""
     if request.node.get_closest_marker("real_gate"):
         yield
         return
