@@ -43,6 +43,7 @@ bench: install-dev
 	$(PY) bench/usage_log.py
 	$(PY) bench/encryption.py
 	$(PY) bench/staff_access.py
+	$(PY) bench/retention.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

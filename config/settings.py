@@ -305,6 +305,17 @@ if PRODUCTION and not (PRIVACY_MASTER_KEYS and PRIVACY_ACTIVE_MASTER_KEY and PRI
     )
 # How long a process may keep an unwrapped data key; shredding takes effect everywhere within it.
 PRIVACY_KEY_CACHE_SECONDS = env.int("PRIVACY_KEY_CACHE_SECONDS", default=30)
+# Every destroyed data key, one JSON line each, kept outside the database (and backed up apart
+# from it): replayed after restoring an older backup, it destroys those keys again.
+KEY_DESTRUCTION_JOURNAL = Path(env.str("KEY_DESTRUCTION_JOURNAL", default=str(VAR_DIR / "key-destructions.jsonl")))
+
+# --- Retention (policy C4) --------------------------------------------------------------------
+# Rows the retention sweep deletes per transaction.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+# Rows per transaction where a log is deleted by time range (no per-row work: larger batches).
+RETENTION_LOG_BATCH_SIZE = env.int("RETENTION_LOG_BATCH_SIZE", default=50_000)
+# Failed and successful login attempts are kept this long for investigating attacks on accounts.
+LOGIN_ATTEMPT_RETENTION_DAYS = env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=90)
 
 # --- Usage log (policy C1) ------------------------------------------------------------------
 USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)

@@ -190,6 +190,11 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
     search_fields = ("login_id",)
     actions = ["send_password_reset"]
 
+    def get_queryset(self, request):
+        # A withdrawn member's emptied row is nobody's account any more: what is kept of them is
+        # in separate storage, where only the privacy officer reads it.
+        return super().get_queryset(request).filter(withdrawn_at__isnull=True)
+
     @admin.display(description=_("password"))
     def password_status(self, obj):
         return _("set") if obj.has_usable_password() else _("not set")

@@ -69,6 +69,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=clock.now)
+    # Set by the member's withdrawal (kirakira/privacy/retention/withdrawal.py): the row stays,
+    # emptied of everything personal, while records that rules keep still point to it.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 

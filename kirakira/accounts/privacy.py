@@ -3,6 +3,13 @@
 Staff accounts live in the same table and are covered by the same declarations.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.privacy import retention
 from kirakira.privacy.catalog import (
     ALL_STAFF_ROLES,
     Context,
@@ -92,6 +99,7 @@ catalog.register(
         "user_permissions",
         "email_confirmed_at",
         "date_joined",
+        "withdrawn_at",
         reason="account state and settings: they describe the account, not the person, and are "
         "disposed of with it",
     ),
@@ -168,3 +176,60 @@ for _model, _subject in (
         retention=Retention.UNTIL_PURPOSE_MET,
         third_party=True,
     )
+
+# --- Retention: how each of the above is disposed of (kirakira/privacy/retention) -------------
+retention.register(
+    "accounts.User",
+    rule=Retention.WITHDRAWN_MEMBER_5Y,
+    event=_("the member withdraws: the account is emptied at once and its kept records move to separate storage"),
+    custom=retention.dispose_withdrawn_members,
+    subject="pk",
+    name="accounts.User:withdrawn",
+    order=10,
+)
+retention.register(
+    "accounts.User",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the member withdraws: the password and any email address awaiting confirmation are deleted"),
+    with_parent="accounts.User:withdrawn",
+)
+retention.register(
+    "accounts.BrowserSession",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the login expires or ends"),
+    start="expire_date",
+    subject="user",
+)
+retention.register(
+    "accounts.MemberToken",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the API token expires or ends"),
+    with_parent="knox.AuthToken:until_purpose_met",
+)
+retention.register(
+    "accounts.KnownLoginAddress",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the address has not been used to log in for the days a login address stays familiar"),
+    start="last_seen_at",
+    after=lambda: timedelta(days=settings.LOGIN_ID_FAMILIAR_DAYS),
+    subject="user",
+)
+retention.register(
+    "accounts.RoleRequest",
+    rule=Retention.PERMISSION_CHANGE_3Y,
+    event=_("the request is decided"),
+    start="decided_at",
+)
+for _label in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
+    retention.register(
+        _label,
+        rule=Retention.UNTIL_PURPOSE_MET,
+        event=_("the staff account is closed"),
+        where=Q(user__is_active=False),
+    )
+retention.register(
+    "otp_static.StaticToken",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the staff account is closed"),
+    with_parent="otp_static.StaticDevice:until_purpose_met",
+)

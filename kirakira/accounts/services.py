@@ -17,6 +17,7 @@ from knox.settings import knox_settings
 from kirakira.common import clock
 from kirakira.common.ratelimit import hit
 from kirakira.common.validation import collect
+from kirakira.privacy.retention.storage import registration_matches
 
 from .models import BrowserSession, MemberToken, User
 from .normalization import (
@@ -65,6 +66,8 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
             raise ValidationError(
                 {"login_id": [_("This login ID or email address is already registered.")]}
             ) from None
+        # The fraud check the policy states: a lead for the privacy officer, never a refusal.
+        registration_matches(user=candidate, email=email)
         enqueue_member_email(candidate, "registration_confirmation")
     return candidate
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.generic import TemplateView
 
-from . import sessions_views, views
+from . import sessions_views, views, withdraw_views
 from .emails import first_password_token
 
 app_name = "accounts"
@@ -17,6 +17,9 @@ urlpatterns = [
     path("sessions/", sessions_views.LoginsView.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>/end/", sessions_views.SessionEndView.as_view(), name="session_end"),
     path("sessions/tokens/<uuid:token_id>/end/", sessions_views.TokenEndView.as_view(), name="token_end"),
+    path("withdraw/", withdraw_views.WithdrawView.as_view(), name="withdraw"),
+    path("withdraw/confirm/", withdraw_views.WithdrawConfirmView.as_view(), name="withdraw_confirm"),
+    path("withdraw/done/", withdraw_views.WithdrawDoneView.as_view(), name="withdraw_done"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

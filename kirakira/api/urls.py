@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kirakira.accounts import api as accounts_api
+from kirakira.accounts import withdraw_api
 from kirakira.consultations import api as consultations_api
 from kirakira.orders import api as orders_api
 from kirakira.privacy.access_log import transparency_api as access_log_api
@@ -23,6 +24,7 @@ v1 = [
     path("me", accounts_api.MeApi.as_view(), name="me"),
     path("me/confirmation", accounts_api.ConfirmationResendApi.as_view(), name="me-confirmation"),
     path("me/password", accounts_api.PasswordChangeApi.as_view(), name="me-password"),
+    path("me/withdraw", withdraw_api.WithdrawApi.as_view(), name="me-withdraw"),
     path("services", orders_api.ServicesApi.as_view(), name="services"),
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),

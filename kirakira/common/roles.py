@@ -60,6 +60,10 @@ _PRIVACY_READ = {
     # is kirakira/privacy/access_log/review_services.py's rule.
     "privacy.view_staffaccessrecord",
     "privacy.review_staffaccessrecord",
+    # The disposal ledger: what each retention sweep disposed of, and the certificates.
+    "privacy.view_disposalrun",
+    "privacy.view_disposalcount",
+    "privacy.view_legalhold",
     *_ORDERS_READ,
     *_CONSULTATIONS,
 }
@@ -110,6 +114,10 @@ ROLE_DECLARATIONS: tuple[RoleDeclaration, ...] = (
                 "accounts.decide_rolerequest",
                 "staff_gate.publish_securitypledge",
                 "staff_gate.add_trainingrecord",
+                # Withdrawn members' records kept apart, and the holds that stop disposal.
+                "privacy.view_retainedrecord",
+                "privacy.view_registrationmatch",
+                "privacy.place_legal_hold",
             }
         ),
         consultations=frozenset({"complaint", "personal_information"}),

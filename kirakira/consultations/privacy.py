@@ -7,6 +7,10 @@ Which staff see a consultation at all depends on its category (``routing.py``); 
 below say what those who see it see of each field.
 """
 
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.privacy import retention
 from kirakira.privacy.catalog import (
     Context,
     Item,
@@ -120,3 +124,61 @@ catalog.register(
         reason="the file's type, size and scan result; kept with the consultation",
     ),
 )
+
+# --- Retention (kirakira/privacy/retention) ----------------------------------------------------
+# Closing a consultation meets its purpose and starts its clock (staff, the member, or the
+# sweep when an answered one is left idle); a visitor who never confirms their email address
+# leaves nothing behind. A visitor's data key goes with their last consultation.
+
+
+def _consultations_delete(ids):
+    from .retention import consultations_delete
+
+    return consultations_delete(ids)
+
+
+def _confirmation_timeout():
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return timedelta(seconds=settings.CONSULTATION_CONFIRMATION_TIMEOUT)
+
+
+_CLOSED = _("the consultation is closed (by staff, by the member, or when left idle after an answer)")
+retention.register(
+    "consultations.Consultation",
+    rule=Retention.CONSULTATION_ANSWERED_1Y,
+    event=_CLOSED,
+    start="closed_at",
+    where=Q(status="closed") & ~Q(category="complaint"),
+    delete=_consultations_delete,
+    subject="data_subject_id",
+)
+retention.register(
+    "consultations.Consultation",
+    rule=Retention.COMPLAINT_RECORD_5Y,
+    event=_("the complaint is closed"),
+    start="closed_at",
+    where=Q(status="closed", category="complaint"),
+    delete=_consultations_delete,
+    subject="data_subject_id",
+)
+retention.register(
+    "consultations.Consultation",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the visitor does not confirm their email address in time"),
+    start="created_at",
+    after=_confirmation_timeout,
+    where=Q(status="awaiting_confirmation", member__isnull=True),
+    delete=_consultations_delete,
+    subject="data_subject_id",
+)
+for _label in ("consultations.Message", "consultations.Attachment"):
+    for _rule in (Retention.CONSULTATION_ANSWERED_1Y, Retention.COMPLAINT_RECORD_5Y):
+        retention.register(
+            _label,
+            rule=_rule,
+            event=_CLOSED,
+            with_parent=f"consultations.Consultation:{_rule.code}",
+        )

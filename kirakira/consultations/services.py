@@ -431,28 +431,6 @@ def consultation_reopen(*, consultation_id, member=None) -> Consultation:
     return consultation
 
 
-def purge_unconfirmed(*, now=None) -> int:
-    """Delete visitors' consultations whose confirmation link has expired unused, and destroy
-    their data keys: nobody confirmed they wrote them, so nothing of them is kept. Returns how
-    many were deleted."""
-    from datetime import timedelta
-
-    cutoff = (now or clock.now()) - timedelta(seconds=settings.CONSULTATION_CONFIRMATION_TIMEOUT)
-    stale = Consultation.objects.filter(
-        status=Status.AWAITING_CONFIRMATION, member__isnull=True, created_at__lt=cutoff
-    )
-    count = 0
-    for consultation_id, subject_id in stale.values_list("pk", "data_subject_id"):
-        with transaction.atomic():
-            deleted, _rows = Consultation.objects.filter(
-                pk=consultation_id, status=Status.AWAITING_CONFIRMATION
-            ).delete()
-            if deleted:
-                datakeys.shred(subject_id)
-                count += 1
-    return count
-
-
 def close_idle(*, now=None) -> int:
     """Close consultations answered by staff and left without a word from the member or visitor
     for ``CONSULTATION_IDLE_CLOSE_DAYS``: the purpose is met, so the retention period starts

@@ -1,5 +1,8 @@
 """The service catalog holds no personal data (orders, which do, are declared with them)."""
 
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.privacy import retention
 from kirakira.privacy.catalog import (
     Context,
     Item,
@@ -315,4 +318,65 @@ catalog.register_record(
     purposes=[Purpose.SERVICE_CONTRACT],
     retention=Retention.UNTIL_PURPOSE_MET,
     automatic=True,
+)
+
+# --- Retention (kirakira/privacy/retention) ----------------------------------------------------
+# An order and everything recorded about it go together, five years after its contract ends
+# (completed or cancelled, and no refund left to pay); a withdrawn member's orders wait out the
+# same five years in separate storage.
+
+
+def _order_annotations():
+    from .retention import contract_end_annotations
+
+    return contract_end_annotations()
+
+
+def _order_contract_ended():
+    from .retention import contract_ended
+
+    return contract_ended()
+
+
+def _orders_delete(ids):
+    from .retention import orders_delete
+
+    return orders_delete(ids)
+
+
+def _idempotency_window():
+    from .idempotency import WINDOW
+
+    return WINDOW
+
+
+retention.register(
+    "orders.Order",
+    rule=Retention.CONTRACT_RECORD_5Y,
+    event=_("the contract ends: the work is completed, or the order is cancelled and any refund paid"),
+    start="contract_end",
+    annotations=_order_annotations,
+    where=_order_contract_ended,
+    delete=_orders_delete,
+    subject="member",
+)
+for _label, _rule in (
+    ("orders.Order", Retention.PAYMENT_SUPPLY_RECORD_5Y),
+    ("orders.Payment", Retention.PAYMENT_SUPPLY_RECORD_5Y),
+    ("orders.Refund", Retention.PAYMENT_SUPPLY_RECORD_5Y),
+    ("orders.Cancellation", Retention.CONTRACT_RECORD_5Y),
+):
+    retention.register(
+        _label,
+        rule=_rule,
+        event=_("the contract ends: the work is completed, or the order is cancelled and any refund paid"),
+        with_parent="orders.Order:contract_record_5y",
+    )
+retention.register(
+    "orders.IdempotencyKey",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the 24 hours in which a repeated order is recognised have passed"),
+    start="created_at",
+    after=_idempotency_window,
+    subject="member",
 )

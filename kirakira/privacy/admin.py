@@ -12,6 +12,7 @@ from .catalog import catalog
 from .catalog.admin import CatalogMaskingAdminMixin, shows
 from .models import PermissionChange, PolicyVersion
 from .policy.services import policy_version_publish
+from .retention import admin as retention_admin  # noqa: F401 - ledger, forecast, holds, separate storage
 
 
 class PublishForm(forms.ModelForm):

@@ -12,6 +12,7 @@ class PrivacyConfig(AppConfig):
         from .catalog import admin_checks, checks  # noqa: F401 - registers the catalog's system checks
         from .crypto.keyring import keyring
         from .policy import checks as policy_checks  # noqa: F401 - the written policy against the code
+        from .retention import checks as retention_checks  # noqa: F401 - every declared item has a disposal
 
         # A missing or malformed master key stops start-up here, naming the key.
         keyring()

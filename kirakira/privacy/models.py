@@ -1,4 +1,3 @@
-import calendar
 import uuid
 
 from django.conf import settings
@@ -113,12 +112,8 @@ class PermanentRecordError(Exception):
 
 
 def _retention_cutoff(now, rule=Retention.PERMISSION_CHANGE_3Y):
-    """Rows that occurred on or before this moment have been kept their full period (calendar
-    months, as ``RetentionRule.due`` counts them)."""
-    month_index = now.year * 12 + now.month - 1 - rule.total_months
-    year, month = divmod(month_index, 12)
-    day = min(now.day, calendar.monthrange(year, month + 1)[1])
-    return now.replace(year=year, month=month + 1, day=day)
+    """Rows that occurred on or before this moment have been kept their full period."""
+    return rule.cutoff(now)
 
 
 class PermissionChangeQuerySet(models.QuerySet):
@@ -405,3 +400,23 @@ class AccessReview(models.Model):
         if not type(self).objects.filter(pk=self.pk).expired().exists():
             raise PermanentRecordError("access review marks are kept two years")
         return super().delete(*args, **kwargs)
+
+
+# Separate storage, legal holds and the disposal ledger (kirakira/privacy/retention).
+from .retention.models import DisposalCount, DisposalRun, LegalHold, RegistrationMatch, RetainedRecord  # noqa: E402
+
+__all__ = [
+    "AccessLogHead",
+    "AccessReview",
+    "DataKey",
+    "DisposalCount",
+    "DisposalRun",
+    "LegalHold",
+    "PermissionChange",
+    "PolicyAcknowledgement",
+    "PolicyVersion",
+    "RegistrationMatch",
+    "RetainedRecord",
+    "StaffAccessRecord",
+    "StaffAccessSubject",
+]

@@ -5,9 +5,13 @@ libraries Kirakira uses is declared here, in one place, so that the system check
 table in the database.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from kirakira.common.roles import Role
+from kirakira.privacy import retention
 
 from .catalog import Context, Item, Purpose, Retention, catalog, not_personal
 
@@ -113,4 +117,33 @@ catalog.register_record(
     retention=Retention.STAFF_ACCESS_2Y,
     full=[Role.PRIVACY_OFFICER],
     third_party=True,
+)
+
+# --- Retention (kirakira/privacy/retention) ----------------------------------------------------
+retention.register(
+    "sessions.Session",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the login expires or ends"),
+    start="expire_date",
+)
+retention.register(
+    "knox.AuthToken",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the API token expires or ends"),
+    start="expiry",
+    subject="user",
+)
+for _label in ("axes.AccessAttempt", "axes.AccessFailureLog", "axes.AccessLog"):
+    retention.register(
+        _label,
+        rule=Retention.UNTIL_PURPOSE_MET,
+        event=_("the days login attempts are kept for investigating attacks on accounts have passed"),
+        start="attempt_time",
+        after=lambda: timedelta(days=settings.LOGIN_ATTEMPT_RETENTION_DAYS),
+    )
+retention.register(
+    "admin.LogEntry",
+    rule=Retention.STAFF_ACCESS_2Y,
+    event=_("the change is made"),
+    start="action_time",
 )

@@ -33,10 +33,13 @@ SCHEDULE: tuple[Job, ...] = (
         _("Deletes visitors' consultations whose confirmation link expired unused"),
     ),
     Job(
-        "close_idle_consultations",
-        tasks.close_idle_consultations,
+        "retention_sweep",
+        tasks.retention_sweep,
         DAILY,
-        _("Closes answered consultations left without a reply (their retention period starts)"),
+        _(
+            "Disposes of every record whose retention period is over, and closes answered consultations "
+            "left without a reply (their retention period starts)"
+        ),
     ),
     Job(
         "prune_task_results",
@@ -57,10 +60,10 @@ SCHEDULE: tuple[Job, ...] = (
         _("Deletes the order API's idempotency keys once their 24 hours are over"),
     ),
     Job(
-        "dispose_staff_access_records",
-        tasks.dispose_staff_access_records,
+        "maintain_log_partitions",
+        tasks.maintain_log_partitions,
         DAILY,
-        _("Deletes staff access records after their two years, keeping the rest of the chain verifiable"),
+        _("Creates the coming months' partitions of the usage log and the staff access log (PostgreSQL)"),
     ),
 )
 

@@ -1,23 +1,43 @@
-"""The tasks the schedule runs (``jobs.py`` says how often). Each calls the same service as its
-management command, so a run by hand and a scheduled run do the same thing. They take no
-arguments, and each is safe to run twice: every service only deletes or closes what is due."""
+"""The tasks the schedule runs (``jobs.py`` says how often). Each calls a service, the same one a
+management command calls where there is one (``enforce_retention`` for the retention sweep), so a
+run by hand and a scheduled run do the same thing. They take no arguments, and each is safe to
+run twice: the services only dispose of or close what is due, or create what is missing."""
 
 from kirakira.accounts import services as accounts_services
+from kirakira.common import clock
 from kirakira.common import tasks as common_tasks
 from kirakira.common.tasks import task
-from kirakira.consultations import services as consultations_services
 from kirakira.orders import idempotency
-from kirakira.privacy.access_log import chain as access_log_chain
+from kirakira.privacy.access_log import partitions as access_log_partitions
+from kirakira.privacy.retention import sweep as retention_sweep_module
+from kirakira.privacy.retention.models import DisposalCount, DisposalRun
+from kirakira.usage import partitions as usage_partitions
+
+UNCONFIRMED_CONSULTATIONS = "consultations.Consultation:until_purpose_met"
 
 
 @task()
 def purge_unconfirmed_consultations() -> int:
-    return consultations_services.purge_unconfirmed()
+    # One rule of the retention sweep, run hourly so that a visitor's unconfirmed message does
+    # not wait for the daily run; the daily run does it too, so a clash is no loss.
+    try:
+        result = retention_sweep_module.run(
+            trigger=DisposalRun.Trigger.SCHEDULE, only=(UNCONFIRMED_CONSULTATIONS,)
+        )
+    except retention_sweep_module.SweepRunning:
+        return 0
+    return result.count(DisposalCount.Method.DELETED)
 
 
 @task()
-def close_idle_consultations() -> int:
-    return consultations_services.close_idle()
+def retention_sweep() -> int:
+    """The daily retention sweep; returns how many records it disposed of (0 when another
+    sweep was running: that one does the work)."""
+    try:
+        result = retention_sweep_module.run(trigger=DisposalRun.Trigger.SCHEDULE)
+    except retention_sweep_module.SweepRunning:
+        return 0
+    return result.count()
 
 
 @task()
@@ -37,5 +57,6 @@ def prune_idempotency_keys() -> int:
 
 
 @task()
-def dispose_staff_access_records() -> int:
-    return access_log_chain.dispose_expired()
+def maintain_log_partitions() -> list[str]:
+    now = clock.now()
+    return [*usage_partitions.ensure_partitions(now), *access_log_partitions.ensure_partitions(now)]

@@ -4,6 +4,9 @@ staff's training records. All of it is about staff, none about members.
 The second factor's own tables (django-otp's devices and backup codes) are declared with the
 accounts in ``kirakira/accounts/privacy.py``."""
 
+from django.utils.translation import gettext_lazy as _
+
+from kirakira.privacy import retention
 from kirakira.privacy.catalog import (
     Context,
     Item,
@@ -54,4 +57,47 @@ catalog.register_record(
     purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
     retention=Retention.PERMISSION_CHANGE_3Y,
     full=PRIVACY_ROLES,
+)
+
+# --- Retention (kirakira/privacy/retention) ----------------------------------------------------
+# An acceptance of the pledge in force is what lets its staff member in, so only acceptances of
+# older versions run their three years; training records run theirs from the course.
+
+
+def _superseded_pledges():
+    from django.db.models import Q, Subquery
+
+    from .models import SecurityPledge
+
+    latest = SecurityPledge.objects.order_by("-number").values("number")[:1]
+    return Q(pledge__number__lt=Subquery(latest))
+
+
+retention.register(
+    "staff_gate.PledgeAcceptance",
+    rule=Retention.PERMISSION_CHANGE_3Y,
+    event=_("a newer version of the pledge replaces the one accepted (counted from the acceptance)"),
+    start="accepted_at",
+    where=_superseded_pledges,
+)
+retention.register(
+    "staff_gate.TrainingRecord",
+    rule=Retention.PERMISSION_CHANGE_3Y,
+    event=_("the course is completed"),
+    start="completed_on",
+)
+def _unreferenced_old_pledges():
+    from django.db.models import Q, Subquery
+
+    from .models import SecurityPledge
+
+    latest = SecurityPledge.objects.order_by("-number").values("number")[:1]
+    return Q(acceptances__isnull=True, number__lt=Subquery(latest))
+
+
+retention.register(
+    "staff_gate.SecurityPledge",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("no kept acceptance refers to an older version of the pledge any more"),
+    where=_unreferenced_old_pledges,
 )

@@ -109,8 +109,11 @@ def test_load_demo_creates_the_demo_members_and_one_staff_user_per_role(monkeypa
 
     load_demo()
 
-    for user in User.objects.all():
+    for user in User.objects.filter(withdrawn_at__isnull=True):
         assert user.check_password(DEFAULT_DEMO_PASSWORD)
+    # One demo member has withdrawn: emptied, unable to log in, their records in separate storage.
+    former = User.objects.get(withdrawn_at__isnull=False)
+    assert not former.has_usable_password() and not former.is_active
 
     for login_id, _name, email, language, confirmed in DEMO_MEMBERS:
         user = User.objects.get(login_id=login_id)
@@ -132,8 +135,9 @@ def test_load_demo_is_idempotent():
     output = load_demo()
 
     assert snapshot() == first
-    assert first["users"] == len(DEMO_MEMBERS) + len(DEMO_STAFF)
+    assert first["users"] == len(DEMO_MEMBERS) + len(DEMO_STAFF) + 1  # and the withdrawn one
     assert output.count("(already there)") == len(DEMO_MEMBERS) + len(DEMO_STAFF)
+    assert "Demo withdrawn member (sayonara): already there." in output
 
 
 @pytest.mark.django_db

@@ -46,7 +46,7 @@ from kirakira.accounts.normalization import (
 from kirakira.accounts.tokens import email_confirmation_token
 from kirakira.api.testing import error_body
 from kirakira.common.ratelimit import ScopedThrottle
-from kirakira.common.testing import PASSWORD, MemberFactory
+from kirakira.common.testing import PASSWORD, MemberFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,7 @@ ME = ("/api/v1/me", "get")
 ME_PATCH = ("/api/v1/me", "patch")
 RESEND = ("/api/v1/me/confirmation", "post")
 PASSWORD_CHANGE = ("/api/v1/me/password", "post")
+WITHDRAW = ("/api/v1/me/withdraw", "post")
 CONFIRM_EMAIL = ("/api/v1/auth/confirm-email", "post")
 RESET = ("/api/v1/auth/password-reset", "post")
 RESET_CONFIRM = ("/api/v1/auth/password-reset/confirm", "post")
@@ -79,11 +80,13 @@ OPERATIONS = [
     ME_PATCH,
     RESEND,
     PASSWORD_CHANGE,
+    WITHDRAW,
     CONFIRM_EMAIL,
     RESET,
     RESET_CONFIRM,
 ]
-# The operations that take fields.
+# The operations that take fields. (Withdrawal's nested refund account is not a text field:
+# kirakira/accounts/tests/test_withdraw_api.py tries its rules.)
 BODY_OPERATIONS = [REGISTER, TOKEN, ME_PATCH, PASSWORD_CHANGE, CONFIRM_EMAIL, RESET, RESET_CONFIRM]
 
 
@@ -255,6 +258,23 @@ def _resend_over_the_limit(scene):
     return scene.call(RESEND, token=scene.token_of(scene.unconfirmed))
 
 
+def _withdrawn_meanwhile(scene):
+    """Another request withdraws the member between this one's password check and its own
+    withdrawal (run at exactly that point)."""
+    from kirakira.accounts import withdraw_api
+    from kirakira.privacy.retention.withdrawal import member_withdraw
+
+    real = withdraw_api.authenticate
+
+    def checked_then_withdrawn_elsewhere(request, **credentials):
+        user = real(request, **credentials)
+        member_withdraw(user=User.objects.get(pk=user.pk), checked_hash=user.password)
+        return user
+
+    scene.monkeypatch.setattr(withdraw_api, "authenticate", checked_then_withdrawn_elsewhere)
+    return scene.call(WITHDRAW, {"password": PASSWORD})
+
+
 def _reset_over_the_limit(scene):
     scene.settings.PASSWORD_RESET_LIMIT_PER_EMAIL = 0
     return scene.call(RESET, scene.valid_body(RESET), token=False)
@@ -314,6 +334,16 @@ PROVOKED = {
         "429": lambda s: _locked_out(
             s, PASSWORD_CHANGE, {"current_password": "wrong-1", "new_password": NEW_PASSWORD}
         ),
+    },
+    WITHDRAW: {
+        "200": lambda s: s.call(WITHDRAW, {"password": PASSWORD}),
+        "400": lambda s: s.call(WITHDRAW, {"password": "wrong-1"}),
+        "401": lambda s: s.call(WITHDRAW, {"password": PASSWORD}, token=False),
+        "403": lambda s: s.call(
+            WITHDRAW, {"password": PASSWORD}, token=s.token_of(StaffFactory(password=make_password(PASSWORD)))
+        ),
+        "409": _withdrawn_meanwhile,
+        "429": lambda s: _locked_out(s, WITHDRAW, {"password": "wrong-1"}),
     },
     CONFIRM_EMAIL: {
         "200": lambda s: s.call(CONFIRM_EMAIL, s.valid_body(CONFIRM_EMAIL), token=False),

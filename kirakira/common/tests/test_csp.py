@@ -88,6 +88,7 @@ PAGES = [
     "/privacy/policy/",
     "/accounts/login/",
     "/accounts/register/",
+    "/accounts/withdraw/done/",
     "/consultations/new/",
     "/consent/",
     "/backoffice/login/",
@@ -112,6 +113,7 @@ def test_the_member_pages_carry_it_too(client):
     client.force_login(member)
     for path in (
         "/accounts/mypage/",
+        "/accounts/withdraw/",
         "/orders/",
         f"/orders/{order.pk}/",
         "/consultations/",

@@ -1,4 +1,4 @@
-"""Housekeeping commands: a visitor who never confirms leaves nothing behind (once the link
+"""Housekeeping by the retention sweep (``enforce_retention``, daily on the schedule): a visitor who never confirms leaves nothing behind (once the link
 has expired the consultation is deleted and its key destroyed, as the confirmation email
 promises), and an answered consultation left idle is closed, so its retention period starts."""
 
@@ -28,9 +28,11 @@ def test_an_expired_unconfirmed_consultation_is_deleted_with_its_key(settings, c
         fresh = open_for_visitor(visitor_email="fresh@example.net")
         clock.advance(timedelta(seconds=120))
 
-        call_command("purge_unconfirmed_consultations")
+        call_command("enforce_retention")
 
-    assert "1 unconfirmed consultation(s) deleted." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "until_purpose_met  consultations.Consultation  deleted" in out
+    assert "privacy.DataKey             key_destroyed" in out
     assert set(Consultation.objects.values_list("pk", flat=True)) == {confirmed.pk, member_owned.pk, fresh.pk}
     assert not Message.objects.filter(consultation_id=stale.pk).exists()
     assert not Attachment.objects.filter(message__consultation_id=stale.pk).exists()
@@ -39,9 +41,9 @@ def test_an_expired_unconfirmed_consultation_is_deleted_with_its_key(settings, c
         assert DataKey.objects.get(owner_id=kept.data_subject_id).destroyed_at is None
 
 
-def test_nothing_to_purge_says_so(capsys):
-    call_command("purge_unconfirmed_consultations")
-    assert "0 unconfirmed consultation(s) deleted." in capsys.readouterr().out
+def test_nothing_to_dispose_of_says_so(capsys):
+    call_command("enforce_retention")
+    assert "Disposed of\n  nothing" in capsys.readouterr().out
 
 
 def test_an_answered_consultation_left_idle_is_closed_and_can_still_be_reopened(settings, capsys):
@@ -59,12 +61,11 @@ def test_an_answered_consultation_left_idle_is_closed_and_can_still_be_reopened(
         recent = open_for_member()
         services.staff_reply(consultation_id=recent.pk, actor=staff, body="回答")
         clock.advance(timedelta(days=2))
-        call_command("close_idle_consultations")
+        call_command("enforce_retention")
         closed_at = clock.now()
         idle.refresh_from_db()
         services.consultation_reopen(consultation_id=idle.pk, member=idle.member)
 
-    assert "1 idle consultation(s) closed." in capsys.readouterr().out
     assert idle.closed_at == closed_at
     assert Consultation.objects.get(pk=waiting.pk).status == Status.OPEN
     assert Consultation.objects.get(pk=recent.pk).status == Status.ANSWERED

@@ -87,6 +87,16 @@ class Mask(TextChoices):
     HIDDEN = "hidden", _("Fully hidden")
 
 
+class Clock(TextChoices):
+    """When a retention period starts: the event every rule counts from."""
+
+    WITHDRAWAL = "withdrawal", _("from withdrawal")
+    CONTRACT_END = "contract_end", _("from the end of the contract")
+    COMPLAINT_CLOSED = "complaint_closed", _("from the closing of the complaint")
+    ROW_TIME = "row_time", _("from the time of the record")
+    PURPOSE_MET = "purpose_met", _("from the moment the purpose is met")
+
+
 @dataclass(frozen=True)
 class RetentionRule:
     code: str
@@ -95,6 +105,7 @@ class RetentionRule:
     years: int = 0
     months: int = 0
     starts: Promise = _("from the end of the purpose")
+    clock: Clock = Clock.PURPOSE_MET
 
     @property
     def total_months(self) -> int:
@@ -107,6 +118,14 @@ class RetentionRule:
         year, month = start.year + months // 12, months % 12 + 1
         day = min(start.day, calendar.monthrange(year, month)[1])
         return start.replace(year=year, month=month, day=day)
+
+    def cutoff(self, now: datetime) -> datetime:
+        """The inverse of ``due``: data whose period started on or before this moment is due
+        for disposal at ``now``."""
+        months = now.year * 12 + now.month - 1 - self.total_months
+        year, month = divmod(months, 12)
+        day = min(now.day, calendar.monthrange(year, month + 1)[1])
+        return now.replace(year=year, month=month + 1, day=day)
 
     @property
     def period_label(self) -> str:
@@ -144,6 +163,7 @@ class Retention:
         ),
         years=1,
         starts=_("from the date the consultation is closed"),
+        clock=Clock.PURPOSE_MET,
     )
     WITHDRAWN_MEMBER_5Y = RetentionRule(
         "withdrawn_member_5y",
@@ -154,20 +174,23 @@ class Retention:
         ),
         years=5,
         starts=_("from the date the membership contract ends"),
+        clock=Clock.WITHDRAWAL,
     )
     CONTRACT_RECORD_5Y = RetentionRule(
         "contract_record_5y",
         _("Records of contracts or withdrawal of offers"),
         _ECOMMERCE_ACT,
         years=5,
-        starts=_("from the date of the record"),
+        starts=_("from the end of the contract"),
+        clock=Clock.CONTRACT_END,
     )
     PAYMENT_SUPPLY_RECORD_5Y = RetentionRule(
         "payment_supply_record_5y",
         _("Records of payment and supply of goods"),
         _ECOMMERCE_ACT,
         years=5,
-        starts=_("from the date of the record"),
+        starts=_("from the end of the contract"),
+        clock=Clock.CONTRACT_END,
     )
     COMPLAINT_RECORD_5Y = RetentionRule(
         "complaint_record_5y",
@@ -175,6 +198,7 @@ class Retention:
         _ECOMMERCE_ACT,
         years=5,
         starts=_("from the date the matter is closed"),
+        clock=Clock.COMPLAINT_CLOSED,
     )
     USAGE_LOG_6M = RetentionRule(
         "usage_log_6m",
@@ -182,6 +206,7 @@ class Retention:
         _("Protection of Communications Secrets Act"),
         months=6,
         starts=_("from the time of use"),
+        clock=Clock.ROW_TIME,
     )
     STAFF_ACCESS_2Y = RetentionRule(
         "staff_access_2y",
@@ -189,6 +214,7 @@ class Retention:
         _("Personal Information Protection Act and its security standard"),
         years=2,
         starts=_("from the time of access"),
+        clock=Clock.ROW_TIME,
     )
     PERMISSION_CHANGE_3Y = RetentionRule(
         "permission_change_3y",
@@ -196,6 +222,7 @@ class Retention:
         _("Personal Information Protection Act and its security standard"),
         years=3,
         starts=_("from the time of the change"),
+        clock=Clock.ROW_TIME,
     )
 
     @classmethod

@@ -185,10 +185,20 @@ def shred(owner_id: uuid.UUID) -> bool:
             row.wrapped_key = None
             row.destroyed_at = clock.now()
             row.save(update_fields=["wrapped_key", "destroyed_at"])
+            transaction.on_commit(_journal(row))
     entry = _by_owner.pop(owner_id, None)
     if entry is not None:
         _by_raw_id.pop(entry.raw_id, None)
     return True
+
+
+def _journal(row):
+    def write():
+        from kirakira.privacy.retention.ledger import journal_key_destruction
+
+        journal_key_destruction(key_id=row.id, owner_id=row.owner_id, destroyed_at=row.destroyed_at)
+
+    return write
 
 
 def is_destroyed(owner_id: uuid.UUID) -> bool:

@@ -96,6 +96,36 @@ def retention_rows() -> list[RetentionRow]:
     return rows
 
 
+@dataclass
+class PurposeMetRow:
+    items: list[str]
+    event: str
+
+
+def purpose_met_rows() -> list[PurposeMetRow]:
+    """For the rule "until the purpose is met": which items go on which event, from the
+    executable disposals (kirakira/privacy/retention), so the page says what the sweep does."""
+    from kirakira.privacy.retention import rules
+
+    rule = Retention.UNTIL_PURPOSE_MET
+    by_event: dict[str, list] = {}
+    for disposal in rules.disposals():
+        declaration = catalog.for_model(disposal.model_label)
+        if disposal.rule != rule or declaration is None:
+            continue
+        entries = list(declaration.fields.values()) + ([declaration.record] if declaration.record else [])
+        # A disposal may end rows before their declared rule applies (a visitor's consultation
+        # never confirmed goes before it could ever be closed): then all its items go.
+        ruled = [e for e in entries if rule in e.rules] or entries
+        items = [i for e in ruled for i in catalog.items_of(e)]
+        by_event.setdefault(str(disposal.event), []).extend(items)
+    return [
+        PurposeMetRow(items=_labels(_ordered(items, ITEM_ORDER)), event=event)
+        for event, items in by_event.items()
+        if items
+    ]
+
+
 # --- who on the staff sees what (管理的対策 ①) ----------------------------------------------------
 @dataclass
 class RoleColumn:
@@ -292,6 +322,7 @@ def policy_context() -> dict:
         "studio": studio(),
         "collection": collection_sections(),
         "retention": retention_rows(),
+        "purpose_met": purpose_met_rows(),
         "role_columns": role_columns(),
         "role_groups": role_groups(role_columns()),
         "access": role_access(),

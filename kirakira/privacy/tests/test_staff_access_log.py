@@ -342,17 +342,19 @@ def test_the_log_adds_a_fixed_number_of_statements_to_a_list(customer_service):
     assert len(logged) == (2 if connection.vendor == "postgresql" else 4), logged
 
 
-def test_the_daily_job_disposes_of_rows_past_two_years_and_no_sooner(customer_service):
+def test_the_retention_sweep_disposes_of_rows_past_two_years_and_no_sooner(customer_service):
     import datetime
 
     from kirakira.common import clock
-    from kirakira.schedule import tasks
+    from kirakira.privacy.retention import sweep
 
+    only = ("privacy.StaffAccessRecord:staff_access_2y",)
     first, second, third = _three_rows(customer_service)
     with clock.frozen_at(third.occurred_at + datetime.timedelta(days=365 * 2 - 2)):
-        assert tasks.dispose_staff_access_records.enqueue().return_value == 0
+        assert sweep.run(only=only).count() == 0
     with clock.frozen_at(third.occurred_at + datetime.timedelta(days=365 * 2 + 2)):
-        assert tasks.dispose_staff_access_records.enqueue().return_value == 3
+        result = sweep.run(only=only)
+    assert result.totals[("staff_access_2y", "privacy.StaffAccessRecord", "deleted")].count == 3
     assert rows() == [] and chain.verify() == (0, None)
 
 

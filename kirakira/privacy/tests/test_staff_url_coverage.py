@@ -158,6 +158,10 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
             return sees and (str(role) in entry.reveal or entry.visibility(str(role)) == "full")
         if name.endswith("mark_paid"):
             return sees and "orders.record_payment" in perms and instance.status == "due"
+    if name in ("privacy_disposalrun_forecast", "privacy_disposalrun_certificate"):
+        return sees  # the ledger's forecast and a run's certificate: whoever sees the ledger
+    if name == "privacy_retainedrecord_read":
+        return sees  # separate storage: the privacy officer alone (the reading needs a reason)
     if name == "accounts_user_send_password_reset":
         return "accounts.change_user" in perms
     if opts.label == "accounts.RoleRequest":

@@ -20,7 +20,12 @@ pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 HOURLY = ["purge_unconfirmed_consultations", "prune_idempotency_keys"]
-DAILY = ["close_idle_consultations", "prune_task_results", "prune_logins", "dispose_staff_access_records"]
+DAILY = [
+    "retention_sweep",
+    "prune_task_results",
+    "prune_logins",
+    "maintain_log_partitions",
+]
 ALL = sorted(HOURLY + DAILY)
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -32,11 +37,11 @@ def rows() -> dict[str, ScheduledJob]:
 def test_the_schedule_declares_the_housekeeping_jobs_and_how_often():
     assert {entry.name: entry.every for entry in jobs.SCHEDULE} == {
         "purge_unconfirmed_consultations": timedelta(hours=1),
-        "close_idle_consultations": timedelta(days=1),
+        "retention_sweep": timedelta(days=1),
         "prune_task_results": timedelta(days=1),
         "prune_logins": timedelta(days=1),
         "prune_idempotency_keys": timedelta(hours=1),
-        "dispose_staff_access_records": timedelta(days=1),
+        "maintain_log_partitions": timedelta(days=1),
     }
 
 
@@ -44,7 +49,7 @@ def test_is_scheduled_answers_for_the_declared_jobs_only():
     # The policy page's capability probes look the function up by its dotted path.
     is_scheduled = import_string("kirakira.schedule.is_scheduled")
     assert all(is_scheduled(name) for name in ALL)
-    assert not is_scheduled("retention_sweep")
+    assert not is_scheduled("dispose_staff_access_records")  # the retention sweep does it
     assert not is_scheduled("")
 
 
@@ -85,7 +90,7 @@ def test_missed_intervals_run_once_when_the_worker_comes_back():
         state = rows()
         # Back on the job's own cadence, not five days of catching up.
         assert state["purge_unconfirmed_consultations"].next_run_at == START + timedelta(days=5, hours=1)
-        assert state["close_idle_consultations"].next_run_at == START + timedelta(days=6)
+        assert state["retention_sweep"].next_run_at == START + timedelta(days=6)
         clock.advance(timedelta(minutes=30))
         assert run_due_jobs() == HOURLY
 
@@ -102,10 +107,14 @@ def test_next_run_keeps_the_cadence_and_is_always_later_than_now():
 
 
 def test_a_failed_run_records_its_exception_class_only_and_runs_again_at_the_next_interval(monkeypatch):
-    def broken(**kwargs):
-        raise ValueError("visitor hanako@example.com could not be purged")
+    real_run = tasks.retention_sweep_module.run
 
-    monkeypatch.setattr(consultations_services, "purge_unconfirmed", broken)
+    def broken(**kwargs):
+        if kwargs.get("only"):  # the hourly purge; the daily sweep goes on
+            raise ValueError("visitor hanako@example.com could not be purged")
+        return real_run(**kwargs)
+
+    monkeypatch.setattr(tasks.retention_sweep_module, "run", broken)
     with clock.frozen_at(START):
         run_due_jobs()
         failed = ScheduledJob.objects.get(name="purge_unconfirmed_consultations")
@@ -186,7 +195,7 @@ def test_with_the_database_backend_the_worker_runs_the_task_and_its_end_records_
     assert state["prune_task_results"].last_outcome == Outcome.FAILED
     assert state["prune_task_results"].last_error_class == "builtins.PermissionError"
     assert state["prune_task_results"].last_finished_at == START
-    for name in ("purge_unconfirmed_consultations", "close_idle_consultations", "prune_logins"):
+    for name in ("purge_unconfirmed_consultations", "retention_sweep", "prune_logins"):
         assert state[name].last_outcome == Outcome.SUCCEEDED
         assert state[name].last_finished_at == START
 

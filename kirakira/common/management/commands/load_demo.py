@@ -7,6 +7,7 @@ from kirakira.accounts.demo import load_demo_accounts
 from kirakira.consent.demo import load_demo_notice
 from kirakira.consultations.demo import load_demo_consultations
 from kirakira.orders.demo import load_demo_orders, load_demo_services
+from kirakira.privacy.retention.demo import load_demo_withdrawal
 
 DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
 
@@ -33,3 +34,8 @@ class Command(BaseCommand):
             f"Demo orders created now: {load_demo_orders()} (awaiting payment, paid, in progress, completed, cancelled with and without a refund)."
         )
         self.stdout.write(f"Demo consultations created now: {load_demo_consultations()}.")
+        withdrawn = load_demo_withdrawal(password=password)
+        self.stdout.write(
+            "Demo withdrawn member (sayonara): "
+            + ("withdrawn now; their records are in separate storage." if withdrawn else "already there.")
+        )

@@ -13,15 +13,26 @@ class Command(BaseCommand):
         parser.add_argument("--role", help="only what this staff role may see")
         parser.add_argument("--rule", help="only fields under this retention rule (its code)")
         parser.add_argument(
+            "--retention",
+            action="store_true",
+            help="print how each model's personal data is disposed of: rule, period, clock, the event that "
+            "starts it, and how the rows go",
+        )
+        parser.add_argument(
             "--roles",
             action="store_true",
             help="print the staff roles' declarations (policy group, permissions, consultations) as a "
             "Markdown table, as the README shows them",
         )
 
-    def handle(self, *args, json: bool = False, role=None, rule=None, roles: bool = False, **options):
+    def handle(
+        self, *args, json: bool = False, role=None, rule=None, roles: bool = False, retention=False, **options
+    ):
         if roles:
             self.stdout.write(role_matrix())
+            return
+        if retention:
+            self._retention(json, rule)
             return
         rows = catalog.as_rows()
         if role:
@@ -49,6 +60,25 @@ class Command(BaseCommand):
         for r in table:
             self.stdout.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
         self.stdout.write(f"\n{len(rows)} entries")
+
+    def _retention(self, as_json: bool, rule) -> None:
+        from django.utils import translation
+
+        from kirakira.privacy.retention.rules import described
+
+        with translation.override("en"):
+            rows = [r for r in described() if rule is None or r["rule"] == rule]
+        if as_json:
+            self.stdout.write(_json_dumps(rows))
+            return
+        columns = ["model", "rule", "period", "clock", "how", "event"]
+        table = [[str(row[c]) for c in columns] for row in rows]
+        widths = [max([len(c), *(len(r[i]) for r in table)]) for i, c in enumerate(columns)]
+        self.stdout.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+        self.stdout.write("  ".join("-" * w for w in widths))
+        for r in table:
+            self.stdout.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+        self.stdout.write(f"\n{len(rows)} disposals")
 
 
 def role_matrix() -> str:

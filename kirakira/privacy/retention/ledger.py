@@ -1,0 +1,113 @@
+"""The disposal ledger: counts per run, rule, model and method, written in the transaction of
+the batch they count; and the key-destruction journal, kept outside the database.
+
+The journal exists because a database restored from an old backup still holds the wrapped
+data keys that were destroyed after the backup was taken: replaying the journal against the
+restored database destroys them again (the operations procedure does it). It holds key and
+subject IDs and times, never personal data.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
+
+from kirakira.common import clock
+
+from .models import DisposalCount, DisposalRun
+
+Method = DisposalCount.Method
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    oldest: datetime | None = None
+    newest: datetime | None = None
+
+    def add(self, count: int, oldest=None, newest=None) -> None:
+        self.count += count
+        if oldest is not None and (self.oldest is None or oldest < self.oldest):
+            self.oldest = oldest
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+
+
+@dataclass
+class Context:
+    """What a disposal needs while the sweep runs it: the time, the held members, the run to
+    count into (None on a dry run) and the callbacks for progress."""
+
+    now: datetime
+    held: frozenset
+    run: DisposalRun | None
+    dry_run: bool = False
+    batch_size: int = 1000
+    on_batch: object = None  # callable(disposal_key, count) after each committed batch
+    totals: dict = field(default_factory=dict)  # (rule, model, method) -> Tally, for the summary
+
+    def count(self, rule: str, model: str, method: str, count: int, oldest=None, newest=None) -> None:
+        """Count disposed records: in memory for the summary and, unless a dry run, in the
+        ledger (call it inside the batch's transaction)."""
+        if count <= 0:
+            return
+        oldest, newest = _moment(oldest), _moment(newest)
+        self.totals.setdefault((rule, model, method), Tally()).add(count, oldest, newest)
+        if self.run is not None and not self.dry_run:
+            record(self.run, rule, model, method, count, oldest, newest)
+
+
+def _moment(value):
+    """A record time as the ledger keeps it: a date (a training course's) is its day's start."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+def record(run: DisposalRun, rule: str, model: str, method: str, count: int, oldest=None, newest=None) -> None:
+    row, created = DisposalCount.objects.get_or_create(
+        run=run,
+        rule=rule,
+        model=model,
+        method=method,
+        defaults={"count": count, "oldest": oldest, "newest": newest},
+    )
+    if created:
+        return
+    DisposalCount.objects.filter(pk=row.pk).update(
+        count=F("count") + count,
+        oldest=Least(Coalesce(F("oldest"), oldest), oldest) if oldest is not None else F("oldest"),
+        newest=Greatest(Coalesce(F("newest"), newest), newest) if newest is not None else F("newest"),
+    )
+
+
+def journal_path():
+    return settings.KEY_DESTRUCTION_JOURNAL
+
+
+def journal_key_destruction(*, key_id, owner_id, destroyed_at=None) -> None:
+    """Append one destroyed key to the journal (fsynced: it must survive a crash right after)."""
+    entry = {
+        "key_id": str(key_id),
+        "owner_id": str(owner_id),
+        "destroyed_at": (destroyed_at or clock.now()).isoformat(),
+    }
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as journal:
+        journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        journal.flush()
+        os.fsync(journal.fileno())
+
+
+def journal_entries() -> list[dict]:
+    path = journal_path()
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as journal:
+        return [json.loads(line) for line in journal if line.strip()]
