@@ -141,6 +141,8 @@ def dispose_withdrawn_members(disposal, context: Context) -> None:
     )
     rule = Retention.WITHDRAWN_MEMBER_5Y.code
     for user_id, withdrawn_at in withdrawn.values_list("pk", "withdrawn_at").iterator():
+        if _live_encrypted_rows(user_id):
+            continue  # an order still waiting for its refund: accounting must read it
         if context.dry_run:
             if not datakeys.is_destroyed(user_id):
                 context.count(rule, "privacy.DataKey", Method.KEY_DESTROYED, 1, withdrawn_at, withdrawn_at)
@@ -158,6 +160,14 @@ def dispose_withdrawn_members(disposal, context: Context) -> None:
                 context.count(rule, User._meta.label, Method.DELETED, 1, withdrawn_at, withdrawn_at)
         if context.on_batch is not None:
             context.on_batch(disposal.key, 1)
+
+
+def _live_encrypted_rows(user_id) -> bool:
+    # A withdrawn member's order stays live only while a refund is still to pay (it then moves
+    # to separate storage): its values are encrypted under the member's key, which waits for it.
+    from kirakira.orders.models import Order
+
+    return Order._base_manager.filter(member_id=user_id).exists()
 
 
 def _still_referenced(User, user_id) -> bool:

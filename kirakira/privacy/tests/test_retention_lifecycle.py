@@ -318,3 +318,18 @@ def test_the_withdrawal_notice_goes_to_the_former_address_in_their_language(
     assert "김민수" in mailoutbox[0].body
     assert f"{order.price_yen:,}" in mailoutbox[0].body  # the refund still to pay
     assert "minsu" not in mailoutbox[0].subject
+
+
+def test_a_refund_never_paid_keeps_the_key_its_order_is_encrypted_under():
+    with clock.frozen_at(T0):
+        member = MemberFactory()
+        order = place_order(member=member)
+        record_payment(order)
+    with clock.frozen_at(WITHDRAWN):
+        withdrawal.member_withdraw(user=member, checked_hash=member.password, refund_account=ACCOUNT)
+    _sweep(WITHDRAWN.replace(year=2032))
+    assert not RetainedRecord.objects.filter(subject_id=member.pk, source="accounts.User").exists()
+    live = Order.objects.get(pk=order.pk)  # accounting still owes the refund, and can read it
+    assert live.sns_account_id == "kira.kira"
+    assert not datakeys.is_destroyed(member.pk)
+    assert User.objects.filter(pk=member.pk).exists()
