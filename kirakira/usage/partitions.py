@@ -19,7 +19,8 @@ in one transaction: its cost does not grow with its rows, where a ``DELETE`` tou
 writes each to the WAL and leaves it for VACUUM. The rows of members under a legal hold are
 copied back into the table first, in the same transaction; with their month gone they land in
 the default partition. The part of the boundary month before the cutoff goes in windows, as on
-SQLite. The schedule's ``maintain_log_partitions`` creates the coming months ahead of time.
+SQLite. The schedule's ``maintain_log_partitions`` creates the coming months ahead of time
+(``kirakira/common/partitions.py``, shared with the staff access log).
 
 Counts and the oldest and newest times are exact: they go into the disposal ledger. The rows of
 a held member are never disposed of, and are counted in ``kept_for_hold``.
@@ -28,17 +29,31 @@ a held member are never disposed of, and are counted in ``kept_for_hold``.
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kirakira.common.partitions import (  # noqa: F401 - also named from here
+    MonthlyPartitions,
+    Partition,
+    add_months,
+    month_start,
+)
+
 from .models import UsageRecord
 
-TABLE = UsageRecord._meta.db_table
-DEFAULT_PARTITION = f"{TABLE}_default"
+# On the default database, like the deletions by range below.
+MONTHLY = MonthlyPartitions.for_model(UsageRecord)
+TABLE = MONTHLY.table
+DEFAULT_PARTITION = MONTHLY.default_partition
 # Every column, in the table's order: held rows are copied back with their own ids.
-COLUMNS = tuple(field.column for field in UsageRecord._meta.concrete_fields)
+COLUMNS = MONTHLY.columns
+
+is_partitioned = MONTHLY.is_partitioned
+partitions = MONTHLY.partitions
+partition_name = MONTHLY.partition_name
+ensure_partitions = MONTHLY.ensure_partitions
 
 
 @dataclass(frozen=True)
@@ -49,13 +64,6 @@ class Disposed:
     oldest: datetime | None
     newest: datetime | None
     kept_for_hold: int
-
-
-@dataclass(frozen=True)
-class Partition:
-    name: str  # as PostgreSQL names it in SQL, quoted where it must be
-    lower: datetime
-    upper: datetime
 
 
 class _Tally:
@@ -116,136 +124,7 @@ def dispose_before(
 dispose_before.alters_data = True
 
 
-def ensure_partitions(now: datetime, months_ahead: int = 3) -> list[str]:
-    """Creates the monthly partitions of ``now``'s month and the ``months_ahead`` after it, where
-    missing; returns the names of those it created. Nothing to do on SQLite."""
-    if not is_partitioned():
-        return []
-    start = month_start(now)
-    created = []
-    for offset in range(months_ahead + 1):
-        lower = add_months(start, offset)
-        name = _create_partition(lower, add_months(lower, 1))
-        if name is not None:
-            created.append(name)
-    return created
-
-
-ensure_partitions.alters_data = True
-
-
-# --- Months -------------------------------------------------------------------------------------
-
-
-def month_start(moment: datetime) -> datetime:
-    """The start of ``moment``'s month in UTC: partitions follow UTC months, whatever TIME_ZONE
-    says, so that changing it never makes new partitions overlap the old ones."""
-    moment = moment.astimezone(UTC)
-    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
-
-
-def add_months(start: datetime, months: int) -> datetime:
-    years, month = divmod(start.month - 1 + months, 12)
-    return start.replace(year=start.year + years, month=month + 1)
-
-
-def partition_name(lower: datetime) -> str:
-    return f"{TABLE}_p{lower:%Y_%m}"
-
-
 # --- PostgreSQL partitions ----------------------------------------------------------------------
-
-
-def is_partitioned() -> bool:
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [TABLE])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "p"
-
-
-def partitions() -> list[Partition]:
-    """The monthly (ranged) partitions, oldest first, with their bounds as PostgreSQL holds them;
-    the default partition is not among them."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            r"""
-            SELECT c.oid::regclass::text, bounds[1]::timestamptz, bounds[2]::timestamptz
-            FROM pg_inherits i
-            JOIN pg_class c ON c.oid = i.inhrelid
-            CROSS JOIN LATERAL regexp_match(
-                pg_get_expr(c.relpartbound, c.oid), $$FROM \('([^']+)'\) TO \('([^']+)'\)$$
-            ) AS bounds
-            WHERE i.inhparent = to_regclass(%s) AND bounds IS NOT NULL
-            ORDER BY 2
-            """,
-            [TABLE],
-        )
-        return [Partition(name, lower, upper) for name, lower, upper in cursor.fetchall()]
-
-
-def _has_default_partition(cursor) -> bool:
-    cursor.execute(
-        "SELECT 1 FROM pg_inherits WHERE inhparent = to_regclass(%s) AND inhrelid = to_regclass(%s)",
-        [TABLE, DEFAULT_PARTITION],
-    )
-    return cursor.fetchone() is not None
-
-
-def _lock_table(cursor) -> None:
-    """Taken first by every change of partitions: it waits for writers already running and holds
-    new ones (the log's inserts) until the commit; reads go on until the DETACH or CREATE, which
-    need the table alone for the rest of that short transaction. Taking it before any lock on a
-    partition means a writer never holds the table while waiting for a partition we hold (a
-    member's deletion, say, which deletes in every partition), and two changes of partitions
-    never run at once (the mode conflicts with itself)."""
-    cursor.execute(f"LOCK TABLE ONLY {connection.ops.quote_name(TABLE)} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def _create_partition(lower: datetime, upper: datetime) -> str | None:
-    quote = connection.ops.quote_name
-    name = partition_name(lower)
-    bounds = f"FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"  # computed, never typed in
-    column_list = ", ".join(quote(column) for column in COLUMNS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if _overlapping(lower, upper):  # the usual case, without taking any lock
-            return None
-        _lock_table(cursor)
-        if _overlapping(lower, upper):
-            return None
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
-        if cursor.fetchone()[0]:
-            raise RuntimeError(f"a table named {name} exists but is not a partition of {TABLE}")
-        stray = False
-        if _has_default_partition(cursor):
-            cursor.execute(
-                f"SELECT EXISTS (SELECT 1 FROM {quote(DEFAULT_PARTITION)} "  # noqa: S608 - our names
-                "WHERE occurred_at >= %s AND occurred_at < %s)",
-                [lower, upper],
-            )
-            stray = cursor.fetchone()[0]
-        if not stray:
-            cursor.execute(f"CREATE TABLE {quote(name)} PARTITION OF {quote(TABLE)} FOR VALUES {bounds}")
-            return name
-        # The default partition holds rows of this month (the schedule did not run for months, or
-        # held rows were copied back): PostgreSQL would refuse the new partition, so they move
-        # into it before it is attached.
-        cursor.execute(
-            f"CREATE TABLE {quote(name)} (LIKE {quote(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-        )
-        cursor.execute(
-            f"WITH moved AS (DELETE FROM {quote(DEFAULT_PARTITION)} "  # noqa: S608 - our names
-            f"WHERE occurred_at >= %s AND occurred_at < %s RETURNING {column_list}) "
-            f"INSERT INTO {quote(name)} ({column_list}) SELECT {column_list} FROM moved",
-            [lower, upper],
-        )
-        cursor.execute(f"ALTER TABLE {quote(TABLE)} ATTACH PARTITION {quote(name)} FOR VALUES {bounds}")
-        return name
-
-
-def _overlapping(lower: datetime, upper: datetime) -> bool:
-    return any(p.lower < upper and lower < p.upper for p in partitions())
 
 
 def _drop_partition(
@@ -257,7 +136,7 @@ def _drop_partition(
     column_list = ", ".join(quote(column) for column in COLUMNS)
     not_held, in_held = _held_clauses(held)
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock_table(cursor)
+        MONTHLY.lock_table(cursor)
         if partition not in partitions():
             return None
         cursor.execute(
@@ -267,7 +146,7 @@ def _drop_partition(
         count, oldest, newest = cursor.fetchone()
         cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
         if held:
-            if not _has_default_partition(cursor):
+            if not MONTHLY.has_default_partition(cursor):
                 raise RuntimeError(f"{TABLE} has no default partition to keep held members' rows in")
             cursor.execute(
                 f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {name} WHERE TRUE{in_held}",  # noqa: S608

@@ -25,9 +25,9 @@ ahead); any other row goes to the default partition. The reverse makes the plain
 again, rows and the member rows' foreign key included.
 """
 
-from datetime import UTC, datetime
-
 from django.db import migrations
+
+from kirakira.common import migration_partitions as helpers
 
 TABLE = "privacy_staffaccessrecord"
 OLD = "privacy_staffaccessrecord_old"
@@ -43,24 +43,6 @@ INDEXES = {
 SUBJECT_TABLE = "privacy_staffaccesssubject"
 SUBJECT_FOREIGN_KEY = "privacy_staffaccesss_record_id_df1e169e_fk_privacy_s"
 MONTHS_AHEAD = 3
-
-
-def _expect_indexes(cursor, table: str, indexes: set[str]) -> None:
-    cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE tablename = %s AND schemaname = current_schema()", [table]
-    )
-    found = {row[0] for row in cursor.fetchall()}
-    if found != indexes:
-        raise RuntimeError(f"{table} has the indexes {sorted(found)}, expected {sorted(indexes)}")
-
-
-def _month(moment: datetime) -> datetime:
-    moment = moment.astimezone(UTC)
-    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
-
-
-def _next_month(start: datetime) -> datetime:
-    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
 
 
 def _columns(cursor, table: str) -> str:
@@ -89,14 +71,7 @@ def _finish(cursor, execute, columns: str, with_occurred_at: bool) -> None:
     row by row during the copy)."""
     execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {OLD}")  # noqa: S608
     execute(f"DROP TABLE {OLD}")  # with its partitions, if it had any
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
-    sequence = cursor.fetchone()[0]
-    if sequence.split(".")[-1].strip('"') != f"{TABLE}_id_seq":
-        execute(f"ALTER SEQUENCE {sequence} RENAME TO {TABLE}_id_seq")
-    cursor.execute(
-        f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(max(id), 0) + 1, false) FROM {TABLE}",  # noqa: S608
-        [TABLE],
-    )
+    helpers.restore_identity_sequence(cursor, execute, TABLE)
     key = ", occurred_at" if with_occurred_at else ""
     execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {PKEY} PRIMARY KEY (id{key})")
     execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {SEQ_KEY} UNIQUE (seq{key})")
@@ -115,23 +90,13 @@ def partition(apps, schema_editor):
 
     execute = schema_editor.execute
     with schema_editor.connection.cursor() as cursor:
-        _expect_indexes(cursor, TABLE, {PKEY, SEQ_KEY, *INDEXES})
+        helpers.expect_indexes(cursor, TABLE, {PKEY, SEQ_KEY, *INDEXES})
         columns = _columns(cursor, TABLE)
-        cursor.execute(f"SELECT DISTINCT date_trunc('month', occurred_at, 'UTC') FROM {TABLE}")  # noqa: S608
-        months = {_month(row[0]) for row in cursor.fetchall()}
-        month = _month(clock.now())
-        for _ in range(MONTHS_AHEAD + 1):
-            months.add(month)
-            month = _next_month(month)
+        months = helpers.months_to_create(cursor, TABLE, clock.now(), MONTHS_AHEAD)
 
         execute(f"ALTER TABLE {SUBJECT_TABLE} DROP CONSTRAINT {SUBJECT_FOREIGN_KEY}")
         _copy_into_new_table(cursor, execute, partitioned=True)
-        execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {TABLE} DEFAULT")
-        for start in sorted(months):
-            execute(
-                f"CREATE TABLE {TABLE}_p{start:%Y_%m} PARTITION OF {TABLE} "
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{_next_month(start).isoformat()}')"
-            )
+        helpers.create_partitions(execute, TABLE, DEFAULT_PARTITION, months)
         _finish(cursor, execute, columns, with_occurred_at=True)
 
 
@@ -140,9 +105,7 @@ def unpartition(apps, schema_editor):
         return
     execute = schema_editor.execute
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [TABLE])
-        if cursor.fetchone()[0] != "p":
-            raise RuntimeError(f"{TABLE} is not partitioned")
+        helpers.expect_partitioned(cursor, TABLE)
         columns = _columns(cursor, TABLE)
         # Index names are the schema's: the old ones make way for the new table's.
         for name in (PKEY, SEQ_KEY, *INDEXES):
