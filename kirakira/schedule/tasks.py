@@ -22,11 +22,16 @@ def purge_unconfirmed_consultations() -> int:
     # not wait for the daily run; the daily run does it too, so a clash is no loss.
     try:
         result = retention_sweep_module.run(
-            trigger=DisposalRun.Trigger.SCHEDULE, only=(UNCONFIRMED_CONSULTATIONS,)
+            trigger=DisposalRun.Trigger.SCHEDULE, only=(UNCONFIRMED_CONSULTATIONS,), keep_empty=False
         )
     except retention_sweep_module.SweepRunning:
         return 0
-    return result.count(DisposalCount.Method.DELETED)
+    # How many consultations went (their messages and keys are counted in the ledger).
+    return sum(
+        tally.count
+        for (_rule, model, method), tally in result.totals.items()
+        if model == "consultations.Consultation" and method == DisposalCount.Method.DELETED
+    )
 
 
 @task()

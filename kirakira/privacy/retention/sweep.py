@@ -44,10 +44,12 @@ def run(
     batch_size: int | None = None,
     on_batch=None,
     only: tuple[str, ...] | None = None,
+    keep_empty: bool = True,
 ) -> Result:
     """Dispose of (or, with ``dry_run``, count) everything due at ``now``; ``only`` limits the
     run to some disposals (their keys, "consultations.Consultation:until_purpose_met"). Raises
-    ``SweepRunning`` when another sweep holds the lock."""
+    ``SweepRunning`` when another sweep holds the lock. ``keep_empty=False`` leaves no run in the
+    ledger when nothing was disposed of or kept (the hourly purge of one rule)."""
     from django.conf import settings
 
     now = now or clock.now()
@@ -85,10 +87,14 @@ def run(
                 )
             raise
         if run_row is not None:
-            DisposalRun.objects.filter(pk=run_row.pk).update(
-                status=DisposalRun.Status.FINISHED, finished_at=clock.now()
-            )
-            run_row.refresh_from_db()
+            if not keep_empty and not context.totals:
+                run_row.delete()
+                run_row = None
+            else:
+                DisposalRun.objects.filter(pk=run_row.pk).update(
+                    status=DisposalRun.Status.FINISHED, finished_at=clock.now()
+                )
+                run_row.refresh_from_db()
     return Result(run=run_row, totals=context.totals, dry_run=dry_run)
 
 

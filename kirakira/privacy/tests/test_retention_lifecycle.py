@@ -333,3 +333,22 @@ def test_a_refund_never_paid_keeps_the_key_its_order_is_encrypted_under():
     assert live.sns_account_id == "kira.kira"
     assert not datakeys.is_destroyed(member.pk)
     assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_the_hourly_purge_leaves_no_empty_run_in_the_ledger(settings):
+    from kirakira.consultations.testing import open_for_visitor
+    from kirakira.schedule import tasks
+
+    assert tasks.purge_unconfirmed_consultations.enqueue().return_value == 0
+    assert not DisposalRun.objects.exists()
+    with clock.frozen_at(T0):
+        stale = open_for_visitor()
+    assert tasks.purge_unconfirmed_consultations.enqueue().return_value == 1
+    assert not Consultation.objects.filter(pk=stale.pk).exists()
+    run = DisposalRun.objects.get()
+    assert run.trigger == DisposalRun.Trigger.SCHEDULE
+    assert {(c.model, c.method) for c in run.counts.all()} == {
+        ("consultations.Consultation", "deleted"),
+        ("consultations.Message", "deleted"),
+        ("privacy.DataKey", "key_destroyed"),
+    }
