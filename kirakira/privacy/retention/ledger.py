@@ -50,6 +50,8 @@ class Context:
     batch_size: int = 1000
     on_batch: object = None  # callable(disposal_key, count) after each committed batch
     totals: dict = field(default_factory=dict)  # (rule, model, method) -> Tally, for the summary
+    # Makes the run on the first count, when no run is wanted unless something is counted.
+    start_run: object = None
 
     def count(self, rule: str, model: str, method: str, count: int, oldest=None, newest=None) -> None:
         """Count disposed records: in memory for the summary and, unless a dry run, in the
@@ -58,6 +60,8 @@ class Context:
             return
         oldest, newest = _moment(oldest), _moment(newest)
         self.totals.setdefault((rule, model, method), Tally()).add(count, oldest, newest)
+        if self.run is None and self.start_run is not None and not self.dry_run:
+            self.run = self.start_run()
         if self.run is not None and not self.dry_run:
             record(self.run, rule, model, method, count, oldest, newest)
 

@@ -53,14 +53,20 @@ def run(
     from django.conf import settings
 
     now = now or clock.now()
+    started_at = clock.now()
     with sweep_lock():
+
+        def start_run():
+            return DisposalRun.objects.create(trigger=trigger, started_by=started_by, started_at=started_at)
+
         run_row = None
         if not dry_run:
             # Under the lock, a run still marked running is one that was killed.
             DisposalRun.objects.filter(status=DisposalRun.Status.RUNNING).update(
                 status=DisposalRun.Status.INTERRUPTED
             )
-            run_row = DisposalRun.objects.create(trigger=trigger, started_by=started_by, started_at=clock.now())
+            if keep_empty:
+                run_row = start_run()
         held = frozenset(LegalHold.objects.active(now).values_list("subject_id", flat=True))
         context = Context(
             now=now,
@@ -69,6 +75,8 @@ def run(
             dry_run=dry_run,
             batch_size=batch_size or settings.RETENTION_BATCH_SIZE,
             on_batch=on_batch,
+            # Without keep_empty the run is made with the first count, in that batch's transaction.
+            start_run=None if keep_empty or dry_run else start_run,
         )
         try:
             if not dry_run and only is None:
@@ -81,20 +89,16 @@ def run(
                 else:
                     dispose_rows(disposal, context)
         except BaseException as exc:
+            run_row = context.run
             if run_row is not None:
                 DisposalRun.objects.filter(pk=run_row.pk).update(
                     status=DisposalRun.Status.FAILED, finished_at=clock.now(), error=type(exc).__name__[:200]
                 )
             raise
+        run_row = context.run
         if run_row is not None:
-            if not keep_empty and not context.totals:
-                run_row.delete()
-                run_row = None
-            else:
-                DisposalRun.objects.filter(pk=run_row.pk).update(
-                    status=DisposalRun.Status.FINISHED, finished_at=clock.now()
-                )
-                run_row.refresh_from_db()
+            DisposalRun.objects.filter(pk=run_row.pk).update(status=DisposalRun.Status.FINISHED, finished_at=clock.now())
+            run_row.refresh_from_db()
     return Result(run=run_row, totals=context.totals, dry_run=dry_run)
 
 
