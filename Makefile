@@ -44,6 +44,7 @@ bench: install-dev
 	$(PY) bench/encryption.py
 	$(PY) bench/staff_access.py
 	$(PY) bench/retention.py
+	$(PY) bench/export.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

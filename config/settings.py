@@ -317,6 +317,15 @@ RETENTION_LOG_BATCH_SIZE = env.int("RETENTION_LOG_BATCH_SIZE", default=50_000)
 # Failed and successful login attempts are kept this long for investigating attacks on accounts.
 LOGIN_ATTEMPT_RETENTION_DAYS = env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=90)
 
+# --- Members' rights (policy C7; kirakira/privacy/rights) -------------------------------------
+# The one-time code mailed before a rights request: minutes it is good for, tries it allows, and
+# how many may be mailed to one member in an hour.
+IDENTITY_CODE_MINUTES = env.int("IDENTITY_CODE_MINUTES", default=10)
+IDENTITY_CODE_TRIES = env.int("IDENTITY_CODE_TRIES", default=5)
+IDENTITY_CODES_PER_HOUR = env.int("IDENTITY_CODES_PER_HOUR", default=5)
+# Where finished exports wait (encrypted under the member's key) until their link expires.
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports")))
+
 # --- Usage log (policy C1) ------------------------------------------------------------------
 USAGE_LOG_ENABLED = env.bool("USAGE_LOG_ENABLED", default=True)
 

@@ -103,6 +103,9 @@ def _familiar(login_id: str, ip: str) -> bool:
     )
     if known and login_address_hash(known[0][0], ip) in {digest for _user_id, digest in known}:
         return True
+    # Security is exempt from a stop of processing (policy C7: "use of the usage log beyond
+    # security"): the rows of a member who stopped the usage log, or everything, still tell
+    # their own addresses from a guesser's, so the stop never slows the owner down.
     return UsageRecord.objects.filter(
         member__login_id=login_id, occurred_at__gte=since, ip_address=ip
     ).exists()

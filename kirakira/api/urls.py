@@ -6,6 +6,8 @@ from kirakira.accounts import withdraw_api
 from kirakira.consultations import api as consultations_api
 from kirakira.orders import api as orders_api
 from kirakira.privacy.access_log import transparency_api as access_log_api
+from kirakira.privacy.rights import api as rights_api
+from kirakira.privacy.rights import export_api, my_data_api
 
 v1 = [
     path("auth/register", accounts_api.RegisterApi.as_view(), name="auth-register"),
@@ -29,6 +31,11 @@ v1 = [
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:order_id>/cancel", orders_api.OrderCancelApi.as_view(), name="order-cancel"),
+    path(
+        "orders/<str:order_id>/refund-account",
+        orders_api.OrderRefundAccountApi.as_view(),
+        name="order-refund-account",
+    ),
     path("consultations", consultations_api.ConsultationsApi.as_view(), name="consultations"),
     path(
         "consultations/<str:consultation_id>",
@@ -60,6 +67,15 @@ v1 = [
         "privacy/access-log/<str:access_id>",
         access_log_api.AccessLogDetailApi.as_view(),
         name="privacy-access-log-detail",
+    ),
+    path("privacy/my-data", my_data_api.MyDataApi.as_view(), name="privacy-my-data"),
+    path("privacy/identity-code", rights_api.IdentityCodeApi.as_view(), name="privacy-identity-code"),
+    path("privacy/requests", rights_api.RequestsApi.as_view(), name="privacy-requests"),
+    path("privacy/requests/<str:request_id>", rights_api.RequestDetailApi.as_view(), name="privacy-request-detail"),
+    path(
+        "privacy/exports/<str:request_id>/download",
+        export_api.ExportDownloadApi.as_view(),
+        name="privacy-export-download",
     ),
 ]
 

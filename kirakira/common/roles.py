@@ -64,6 +64,9 @@ _PRIVACY_READ = {
     "privacy.view_disposalrun",
     "privacy.view_disposalcount",
     "privacy.view_legalhold",
+    # Members' rights requests: listed with their due dates, answered within them.
+    "privacy.view_rightsrequest",
+    "privacy.decide_rightsrequest",
     *_ORDERS_READ,
     *_CONSULTATIONS,
 }

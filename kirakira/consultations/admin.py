@@ -16,6 +16,8 @@ from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.access_log.services import Action, describe
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 from kirakira.privacy.crypto.fields import is_destroyed
+from kirakira.privacy.rights import freeze, work_queue
+from kirakira.privacy.rights import staff_selectors as rights_selectors
 
 from . import scanner, selectors, services
 from .forms import MultipleFileField, _files_help
@@ -73,8 +75,9 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(Consultation)
 class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
-    list_display = ("reference", "category", "status", "opened_by", "age", "updated_at")
-    list_filter = (RoutedFilter, StatusFilter)
+    list_display = ("reference", "category", "status", "opened_by", "age", "updated_at", "processing_stopped")
+    list_filter = (RoutedFilter, StatusFilter, work_queue.stopped_filter())
+    processing_stopped = staticmethod(work_queue.stopped_column())
     search_fields = ("reference",)
     ordering = ("-updated_at",)
     change_form_template = "admin/consultations/consultation/change_form.html"
@@ -108,7 +111,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         ]
 
     def get_queryset(self, request):
-        return selectors.for_staff(request.user).select_related("member", "order")
+        return work_queue.with_stopped(selectors.for_staff(request.user).select_related("member", "order"))
 
     @admin.display(description=_("opened by"))
     @shows("member")
@@ -157,14 +160,23 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         if request.method == "POST":
             if not self.has_reply_permission(request):
                 raise PermissionDenied
+            # A member who stopped all processing: only the privacy roles, who answer the stop, write.
+            if consultation.processing_stopped and not work_queue.answers_requests(request.user):
+                work_queue.refuse(request, consultation, consultation.member_id)
+                self.message_user(request, work_queue.refusal_message(consultation.reference), messages.ERROR)
+                return redirect(self._url("change", consultation.pk))
             response = self._act(request, consultation)
             if response is not None and not isinstance(response, StaffMessageForm):
                 return response
             form = response
         thread = list(selectors.thread(consultation, internal=True))
+        files = [file for message in thread for file in message.attachments.all()]
+        freeze.annotate([*thread, *files])  # what is under correction shows as such (policy C7)
         for message in thread:
-            for file in message.attachments.all():
-                file.download_url = self._url("attachment", consultation.pk, file.pk)
+            message.shown_body = freeze.shown(message, "body")
+        for file in files:
+            file.download_url = self._url("attachment", consultation.pk, file.pk)
+            file.shown_filename = freeze.shown(file, "filename")
         context = {
             **(extra_context or {}),
             "thread": thread,
@@ -217,6 +229,17 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     def attachment_view(self, request, object_id, attachment_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        attachment = selectors.attachment_for_staff(request.user, object_id, attachment_id)
+        try:
+            for field in ("content", "filename"):
+                freeze.refuse_use(attachment, field, request=request)
+        except freeze.FieldFrozen:
+            self.message_user(
+                request,
+                _("The member has asked for this file to be corrected: it cannot be opened until then."),
+                messages.ERROR,
+            )
+            return redirect(self._url("change", object_id))
         describe(
             request,
             action=Action.DOWNLOAD,
@@ -224,7 +247,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
             object_id=attachment_id,
             fields=["filename", "content"],
         )
-        return download(selectors.attachment_for_staff(request.user, object_id, attachment_id))
+        return download(attachment)
 
     def desk_view(self, request):
         if not self.has_view_permission(request) or not may_use_desk(request.user):
@@ -234,6 +257,16 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
             {"consultation": c, "age_days": c.age_days(now), "url": self._url("change", c.pk)}
             for c in selectors.officer_desk(request.user)
         ]
+        # Members' rights requests past or near their due date (policy C7), the most urgent first.
+        rights = [
+            {
+                "request": r,
+                "days_left": r.days_left(now),
+                "overdue": r.is_overdue(now),
+                "url": reverse(f"{self.admin_site.name}:privacy_rightsrequest_change", args=[r.pk]),
+            }
+            for r in rights_selectors.desk_requests(request.user, now)
+        ]
         return TemplateResponse(
             request,
             "admin/consultations/consultation/desk.html",
@@ -242,5 +275,10 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                 "opts": self.opts,
                 "title": _("Privacy officer's desk"),
                 "rows": rows,
+                "rights_rows": rights,
+                "rights_open": rights_selectors.open_count(request.user),
+                "rights_url": reverse(f"{self.admin_site.name}:privacy_rightsrequest_changelist")
+                if request.user.has_perm(rights_selectors.VIEW_PERMISSION)
+                else None,
             },
         )

@@ -1,5 +1,6 @@
 """Emails about consultations, in the consultation's language (the member's for a member).
-Subjects carry only the consultation's reference: never its subject, a name or an address."""
+Subjects carry only the consultation's reference: never its subject, a name or an address. A
+field under correction (``frozen``) is printed as "under correction", never its value (policy C7)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -7,6 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from kirakira.privacy.rights import freeze
 
 from . import tokens
 
@@ -34,7 +37,12 @@ def _send(consultation, template: str, subject: str, **context) -> None:
     with translation.override(language):
         body = render_to_string(
             f"consultations/email/{template}.txt",
-            {"consultation": consultation, "site_url": settings.SITE_URL, **context},
+            {
+                "consultation": consultation,
+                "frozen": freeze.frozen_fields(consultation),
+                "site_url": settings.SITE_URL,
+                **context,
+            },
         )
         EmailMessage(subject=str(subject) % {"reference": consultation.reference}, body=body, to=[to]).send()
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from kirakira.common.tasks import email_send_once, enqueue_in_transaction, task
 from kirakira.privacy.crypto.fields import is_destroyed
+from kirakira.privacy.rights.notices import may_send
 
 from . import emails
 from .models import Consultation, Message, Status
@@ -31,7 +32,7 @@ def _reachable(consultation_id: str) -> Consultation | None:
 @task()
 def send_consultation_email(*, consultation_id: str, kind: ConsultationEmail) -> None:
     consultation = _reachable(consultation_id)
-    if consultation is not None:
+    if consultation is not None and may_send(consultation.member_id, f"consultations.{kind}"):
         email_send_once(
             kind=f"consultations.{kind}", ids=(consultation.pk,), send=lambda: _SENDERS[kind](consultation)
         )
@@ -44,7 +45,11 @@ def send_consultation_reply(*, consultation_id: str, message_id: str) -> None:
     if consultation is None:
         return
     message = Message.objects.filter(pk=message_id, consultation=consultation, is_internal=False).first()
-    if message is not None and consultation.status != Status.AWAITING_CONFIRMATION:
+    if (
+        message is not None
+        and consultation.status != Status.AWAITING_CONFIRMATION
+        and may_send(consultation.member_id, "consultations.reply")
+    ):
         email_send_once(
             kind="consultations.reply",
             ids=(consultation.pk, message.pk),

@@ -11,6 +11,7 @@ from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.privacy.audit.reveal import REASON_MAX, may_reveal, reveal
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+from kirakira.privacy.rights import freeze, work_queue
 
 from .lifecycle import (
     clean_payment_input,
@@ -50,17 +51,22 @@ class ServiceAdmin(admin.ModelAdmin):
         return False  # orders refer to services; take one off sale instead
 
 
+# What the work on an order uses: while one is under correction, the work waits (policy C7).
+WORK_USES = ("sns_account_id", "photo_links")
+
+
 @admin.register(Order)
 class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Customer service's and accounting's view of orders: personal fields as the catalog
     allows each role (the phone masked, for instance), work steps as actions, no editing."""
 
-    list_display = ("reference", "service", "price_yen", "status", "created_at")
-    list_filter = ("status", "service")
+    list_display = ("reference", "service", "price_yen", "status", "created_at", "processing_stopped")
+    list_filter = ("status", "service", work_queue.stopped_filter())
     search_fields = ("reference",)
     list_select_related = ("service",)
     ordering = ("-created_at",)
     actions = ["start_work", "complete_work"]
+    processing_stopped = staticmethod(work_queue.stopped_column())
     fieldsets = (
         (None, {"fields": ("reference", "status", "service", "price_yen", "paid", "created_at")}),
         (_("Order information"), {"fields": ("platform", "sns_account_id", "photo_links", "note", "phone")}),
@@ -83,11 +89,37 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     def paid(self, obj):
         return paid_total(obj)
 
+    def get_queryset(self, request):
+        return work_queue.with_stopped(super().get_queryset(request))
+
     def has_work_permission(self, request):
         return request.user.has_perm("orders.work_on_order")
 
     def _advance(self, request, queryset, step):
-        for order in queryset:
+        # A member who stopped all processing: their orders are not worked on (policy C7). Nor is
+        # an order whose SNS account or photos are under correction: the work would use them.
+        stopped = work_queue.stopped_pks(queryset)
+        orders = list(queryset)
+        freeze.annotate(orders)
+        for order in orders:
+            if order.pk in stopped:
+                work_queue.refuse(request, order, order.member_id)
+                self.message_user(request, work_queue.refusal_message(order.reference), messages.ERROR)
+                continue
+            try:
+                for field in WORK_USES:
+                    freeze.refuse_use(order, field, request=request)
+            except freeze.FieldFrozen:
+                self.message_user(
+                    request,
+                    _(
+                        "%(reference)s: the member has asked for the order's information to be corrected; "
+                        "the work waits until the correction is done."
+                    )
+                    % {"reference": order.reference},
+                    messages.ERROR,
+                )
+                continue
             try:
                 order_advance(order_id=order.pk, step=step, actor=request.user)
             except ValidationError as exc:
@@ -299,7 +331,9 @@ class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         refund = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         if refund is not None and self.has_view_permission(request, refund):
-            if may_reveal(request.user, Refund, "account_number"):
+            if may_reveal(request.user, Refund, "account_number") and not freeze.is_frozen(
+                refund, field="account_number"
+            ):
                 extra_context["reveal_url"] = self._url("reveal", refund)
             if self.has_mark_paid_permission(request, refund):
                 extra_context["mark_paid_url"] = self._url("mark_paid", refund)
@@ -343,6 +377,14 @@ class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                 )
             except ValidationError as exc:
                 form.add_error("reason", exc.message_dict.get("reason", exc.messages))
+            except freeze.FieldFrozen:
+                form.add_error(
+                    None,
+                    _(
+                        "The member has asked for this account number to be corrected: it cannot be used "
+                        "until the correction is done."
+                    ),
+                )
         return self._render(
             request,
             refund,
@@ -356,6 +398,17 @@ class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         refund = self._refund_or_403(request, object_id)
         if not self.has_mark_paid_permission(request):
             raise PermissionDenied
+        try:
+            freeze.refuse_use(refund, "amount_yen", request=request)
+        except freeze.FieldFrozen:
+            self.message_user(
+                request,
+                _(
+                    "The member has asked for the amount of this refund to be corrected: it is paid once corrected."
+                ),
+                messages.ERROR,
+            )
+            return redirect(self._url("change", refund))
         if request.method == "POST":
             form = RefundMarkPaidForm(request.POST)
             if form.is_valid():

@@ -8,6 +8,7 @@ on data (the service's platforms, the platform's account ID rule) or on normalis
 ``lifecycle.order_cancel``, the same rules as the order pages, and stated in the descriptions.
 """
 
+import copy
 import uuid
 
 from django.conf import settings
@@ -28,8 +29,10 @@ from rest_framework.views import APIView
 
 from kirakira.api.errors import ErrorOutput
 from kirakira.api.fields import StrictCharField, StrictIntegerField
-from kirakira.api.inputs import ApiInput
+from kirakira.api.inputs import ApiInput, StrictInput
 from kirakira.api.pagination import list_parameters, page_of, paginate
+from kirakira.privacy.rights import freeze
+from kirakira.privacy.rights.models import RightsRequest
 
 from . import idempotency, lifecycle, selectors, services
 from .models import (
@@ -120,6 +123,43 @@ def _text(**kwargs) -> StrictCharField:
 # --- Output ---------------------------------------------------------------------------------------
 
 
+def _under_correction(record: str) -> serializers.SerializerMethodField:
+    """The names of the record's fields under correction (policy C7), read by
+    ``UnderCorrection.get_under_correction``."""
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.CharField(),
+            help_text=f"The fields of this {record} you asked us to correct, while the correction is under "
+            "way. You still see their values here; our staff see “under correction” instead, and they are "
+            "left out of our emails until corrected. Empty when none is.",
+        )
+    )
+    class UnderCorrectionField(serializers.SerializerMethodField):
+        pass
+
+    return UnderCorrectionField(method_name="get_under_correction")
+
+
+class UnderCorrection(serializers.Serializer):
+    def get_under_correction(self, record) -> list[str]:
+        frozen = self.context.get("frozen")
+        if frozen is None:
+            return sorted(freeze.frozen_fields(record))
+        return sorted(frozen.get((record._meta.label, str(record.pk)), ()))
+
+
+def _frozen_of(member) -> dict[tuple[str, str], set[str]]:
+    """{(record, key): fields} of the member's fields under correction, for the ``frozen`` context:
+    one query, however many orders, refunds and cancellations a page shows. (A correction request
+    is the record's owner's, so the member's own requests are all there is to find.)"""
+    found: dict[tuple[str, str], set[str]] = {}
+    rows = RightsRequest.objects.open_corrections().filter(member=member)
+    for label, key, field in rows.values_list("target", "target_id", "target_field"):
+        found.setdefault((label, key), set()).add(field)
+    return found
+
+
 class PlatformOutput(serializers.Serializer):
     code = serializers.CharField(help_text="What `sns_platform` takes when ordering.")
     name = serializers.CharField()
@@ -164,7 +204,7 @@ class PaymentOutput(serializers.Serializer):
     bank = BankAccountOutput()
 
 
-class RefundOutput(serializers.Serializer):
+class RefundOutput(UnderCorrection):
     kind = serializers.ChoiceField(
         choices=RefundKind.choices,
         help_text="`cancellation`: everything paid, after a cancellation; `overpayment`: what was "
@@ -177,9 +217,10 @@ class RefundOutput(serializers.Serializer):
     status_display = serializers.CharField(source="get_status_display")
     paid_on = serializers.DateField(allow_null=True, help_text="The day it was transferred, once paid.")
     created_at = serializers.DateTimeField()
+    under_correction = _under_correction("refund")
 
 
-class CancellationOutput(serializers.Serializer):
+class CancellationOutput(UnderCorrection):
     cancelled_at = serializers.DateTimeField()
     status_before = serializers.ChoiceField(choices=OrderStatus.choices)
     refund_due_yen = serializers.IntegerField(
@@ -187,6 +228,7 @@ class CancellationOutput(serializers.Serializer):
         "when nothing had been paid."
     )
     refund_status = serializers.SerializerMethodField()
+    under_correction = _under_correction("cancellation")
 
     @extend_schema_field(
         serializers.ChoiceField(
@@ -200,7 +242,7 @@ class CancellationOutput(serializers.Serializer):
         return refund.status if refund is not None else None
 
 
-class OrderOutput(serializers.Serializer):
+class OrderOutput(UnderCorrection):
     id = serializers.UUIDField()
     reference = serializers.CharField()
     service = ServiceRefOutput()
@@ -219,6 +261,7 @@ class OrderOutput(serializers.Serializer):
     payment = serializers.SerializerMethodField()
     cancellation = serializers.SerializerMethodField()
     refunds = RefundOutput(many=True, help_text="Money the studio owes or has returned, oldest first.")
+    under_correction = _under_correction("order")
 
     @extend_schema_field(
         PaymentOutput(
@@ -245,13 +288,14 @@ class OrderOutput(serializers.Serializer):
         except ObjectDoesNotExist:
             return None
         refund = next((r for r in order.refunds.all() if r.kind == RefundKind.CANCELLATION), None)
-        return CancellationOutput(cancellation, context={"refund": refund}).data
+        return CancellationOutput(cancellation, context={**self.context, "refund": refund}).data
 
 
 def _order_response(request, order_id, status_code=status.HTTP_200_OK, **headers) -> Response:
     # Read again with what was paid and refunded, after the write's commit.
     order = selectors.order_with_money_of(request.user, order_id)
-    return Response(OrderOutput(order).data, status=status_code, headers=headers)
+    output = OrderOutput(order, context={"frozen": _frozen_of(request.user)})
+    return Response(output.data, status=status_code, headers=headers)
 
 
 def _dotted(errors) -> dict:
@@ -407,7 +451,12 @@ class OrdersApi(APIView):
     )
     def get(self, request):
         return paginate(
-            request, self, selectors.orders_with_money_of(request.user), OrderOutput, statuses=OrderStatus
+            request,
+            self,
+            selectors.orders_with_money_of(request.user),
+            OrderOutput,
+            statuses=OrderStatus,
+            context={"frozen": _frozen_of(request.user)},
         )
 
     @extend_schema(
@@ -511,6 +560,12 @@ class KeyReused(exceptions.ValidationError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
+class OrderChangeInput(StrictInput):
+    # The one field a member changes on their order, with the rules of ordering. Read as PATCH
+    # is (partial, as the schema states it): a field left out is left as it is.
+    phone = copy.deepcopy(OrderInput._declared_fields["phone"])
+
+
 class OrderDetailApi(APIView):
     @extend_schema(
         summary="One of the caller's orders",
@@ -522,6 +577,38 @@ class OrderDetailApi(APIView):
     )
     def get(self, request, order_id):
         return _order_response(request, _order_id(order_id))
+
+    @extend_schema(
+        summary="Change the phone number of one of the caller's orders",
+        description="Change the phone number of one of the caller's orders while it is open "
+        "(awaiting payment, paid or in progress), with the same rules as when ordering. `phone` "
+        "is the only field that can be changed; any other is refused (400), and a body without "
+        "it changes nothing. The order page's history records the change; the same number again "
+        "changes nothing. A completed or cancelled order is refused (400).",
+        parameters=[_ORDER_ID],
+        request=OrderChangeInput,
+        responses={
+            200: OrderOutput,
+            400: OpenApiResponse(
+                ErrorOutput,
+                description="An invalid phone number, a field that cannot be changed, or an order "
+                "that is no longer open; nothing is changed.",
+            ),
+            401: _UNAUTHENTICATED,
+            404: _NOT_FOUND,
+        },
+    )
+    def patch(self, request, order_id):
+        order = selectors.order_of(request.user, _order_id(order_id))
+        values = _validated(OrderChangeInput(data=request.data, partial=True))
+        try:
+            if "phone" in values:
+                services.order_phone_change(order_id=order.pk, member=request.user, phone=values["phone"])
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            raise
+        return _order_response(request, order.pk)
 
 
 class RefundAccountInput(ApiInput):
@@ -646,3 +733,41 @@ class OrderCancelApi(APIView):
 
 
 _REFUND_FIELDS = set(RefundAccountInput().fields)
+
+
+class RefundAccountChangeInput(StrictInput, RefundAccountInput):
+    """The five fields of a refund account, as when cancelling, and nothing else."""
+
+
+class OrderRefundAccountApi(APIView):
+    @extend_schema(
+        summary="Change the bank account of an order's refunds still to be paid",
+        description="Change the bank account that the caller's refunds of this order still to be "
+        "paid (`refunds` with status `due`) go to: all of them, with the same rules as when the "
+        "account was given. The order page's history records the change. Once the studio has "
+        "paid them (or when the order has none due) the change is refused (400).",
+        parameters=[_ORDER_ID],
+        request=RefundAccountChangeInput,
+        responses={
+            200: OrderOutput,
+            400: OpenApiResponse(
+                ErrorOutput,
+                description="An invalid account, or no refund of this order still to be paid; "
+                "nothing is changed.",
+            ),
+            401: _UNAUTHENTICATED,
+            404: _NOT_FOUND,
+        },
+    )
+    def put(self, request, order_id):
+        order = selectors.order_of(request.user, _order_id(order_id))
+        values = _validated(RefundAccountChangeInput(data=request.data))
+        try:
+            services.refund_account_change(
+                order_id=order.pk, member=request.user, refund_account=dict(values)
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            raise
+        return _order_response(request, order.pk)

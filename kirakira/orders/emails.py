@@ -1,4 +1,5 @@
-"""Emails about orders, in the member's language; subjects carry no personal data."""
+"""Emails about orders, in the member's language; subjects carry no personal data. A field under
+correction (``frozen``) is printed as "under correction", never its value (policy C7)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -6,6 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from kirakira.privacy.rights import freeze
 
 
 def send_order_placed(order) -> None:
@@ -15,6 +18,7 @@ def send_order_placed(order) -> None:
             "orders/email/order_placed.txt",
             {
                 "order": order,
+                "frozen": freeze.frozen_fields(order),
                 "member": member,
                 "bank": settings.STUDIO_BANK_ACCOUNT,
                 "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),

@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 
 from kirakira.common.forms import ServiceCheckedChoiceField, apply_service_errors
 
-from . import idempotency, lifecycle, selectors
+from . import idempotency, lifecycle, selectors, services
 from .models import NOTE_MAX, AccountType
 
 
@@ -209,6 +209,50 @@ class RefundAccountForm(CancelForm):
         data = self.cleaned_data
         try:
             return lifecycle.overpayment_refund_request(
+                order_id=order.pk,
+                member=member,
+                refund_account={name: data[name] for name in self.REFUND_FIELDS},
+            )
+        except ValidationError as exc:
+            apply_service_errors(self, exc)
+            return None
+
+
+class PhoneChangeForm(forms.Form):
+    """The member changes the phone number of an open order. Checked by the service, with the
+    order form's rules and messages."""
+
+    phone = forms.CharField(
+        label=_("New phone number"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "maxlength": 30}
+        ),
+    )
+
+    def change(self, order, member):
+        """The order, or None with the service's errors on the form."""
+        try:
+            return services.order_phone_change(
+                order_id=order.pk, member=member, phone=self.cleaned_data["phone"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(self, exc)
+            return None
+
+
+class RefundAccountChangeForm(RefundAccountForm):
+    """The member changes the bank account of their order's refunds still to be paid. Shown
+    filled with the account given, so that one mistake is corrected without typing the rest
+    again; prefixed, as the cancel and overpayment forms on the same page have the same fields."""
+
+    prefix = "account"
+
+    def change(self, order, member):
+        """The refunds still to be paid, or None with the service's errors on the form."""
+        data = self.cleaned_data
+        try:
+            return services.refund_account_change(
                 order_id=order.pk,
                 member=member,
                 refund_account={name: data[name] for name in self.REFUND_FIELDS},

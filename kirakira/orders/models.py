@@ -249,6 +249,9 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", _("Order cancelled")
         REFUND_REQUESTED = "refund_requested", _("Refund account received")
         REFUND_PAID = "refund_paid", _("Refund paid")
+        # Changes the member made themselves (services.order_phone_change, refund_account_change).
+        PHONE_CHANGED = "phone_changed", _("Phone number changed")
+        REFUND_ACCOUNT_CHANGED = "refund_account_changed", _("Refund account changed")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from kirakira.common.tasks import email_send_once, enqueue_in_transaction, task
 from kirakira.privacy.crypto.fields import is_destroyed
+from kirakira.privacy.rights.notices import may_send
 
 from . import emails
 from .models import Order, OrderEvent
@@ -26,7 +27,7 @@ def _recipient_order(order_id: str) -> Order | None:
 @task()
 def send_order_email(*, order_id: str, kind: OrderEmail) -> None:
     order = _recipient_order(order_id)
-    if order is not None:
+    if order is not None and may_send(order.member_id, f"orders.{kind}"):
         email_send_once(kind=f"orders.{kind}", ids=(order.pk,), send=lambda: _SENDERS[kind](order))
 
 
@@ -37,7 +38,12 @@ def send_order_event_email(*, order_id: str, event_id: int) -> None:
     if order is None:
         return
     event = OrderEvent.objects.filter(pk=event_id, order=order).first()
-    if event is not None and event.kind in emails.EMAILED_EVENTS:
+    # A member who stopped notices gets only the steps a law or the contract requires.
+    if (
+        event is not None
+        and event.kind in emails.EMAILED_EVENTS
+        and may_send(order.member_id, "orders.order_event", event.kind)
+    ):
         email_send_once(
             kind="orders.order_event", ids=(order.pk, event.pk), send=lambda: emails.send_order_event(order, event)
         )

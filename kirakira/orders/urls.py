@@ -11,4 +11,10 @@ urlpatterns = [
     path("<uuid:order_id>/", views.OrderDetailView.as_view(), name="detail"),
     path("<uuid:order_id>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
     path("<uuid:order_id>/refund-account/", views.OrderRefundAccountView.as_view(), name="refund_account"),
+    path("<uuid:order_id>/phone/", views.OrderPhoneView.as_view(), name="phone"),
+    path(
+        "<uuid:order_id>/refund-account/change/",
+        views.OrderRefundAccountChangeView.as_view(),
+        name="refund_account_change",
+    ),
 ]

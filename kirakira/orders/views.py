@@ -15,9 +15,10 @@ from django.views.generic import ListView
 from kirakira.common import clock
 
 from . import selectors
-from .forms import CancelForm, OrderForm, RefundAccountForm
+from .forms import CancelForm, OrderForm, PhoneChangeForm, RefundAccountChangeForm, RefundAccountForm
 from .lifecycle import CANCELLABLE, cancellation_refund, excess_due, paid_total
-from .models import OrderEvent, OrderStatus, Payment, Refund, Service
+from .models import AccountType, OrderEvent, OrderStatus, Payment, Refund, RefundStatus, Service
+from .services import OPEN
 
 
 class OrderNewView(LoginRequiredMixin, View):
@@ -57,7 +58,9 @@ class OrderNewView(LoginRequiredMixin, View):
         return self._render(request, form, status=400)
 
 
-def _render_detail(request, order, *, cancel_form=None, refund_form=None, status=200):
+def _render_detail(
+    request, order, *, cancel_form=None, refund_form=None, phone_form=None, account_form=None, status=200
+):
     awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
     paid = paid_total(order)
     refund_on_cancel = cancellation_refund(order) if order.status in CANCELLABLE else 0
@@ -66,6 +69,21 @@ def _render_detail(request, order, *, cancel_form=None, refund_form=None, status
     excess = excess_due(order)
     if refund_form is None and excess > 0:
         refund_form = RefundAccountForm()
+    if phone_form is None and order.status in OPEN:
+        phone_form = PhoneChangeForm()
+    # The member's own refunds still to be paid, with the account each goes to (theirs to see).
+    due_refunds = list(
+        Refund.objects.filter(order=order, status=RefundStatus.DUE).order_by("created_at", "id")
+    )
+    for refund in due_refunds:
+        refund.account_type_label = (
+            AccountType(refund.account_type).label if refund.account_type in AccountType.values else ""
+        )
+    if account_form is None and due_refunds:
+        latest = due_refunds[-1]
+        account_form = RefundAccountChangeForm(
+            initial={name: getattr(latest, name) for name in RefundAccountChangeForm.REFUND_FIELDS}
+        )
     context = {
         "order": order,
         "awaiting_payment": awaiting_payment,
@@ -76,6 +94,9 @@ def _render_detail(request, order, *, cancel_form=None, refund_form=None, status
         "cancel_form": cancel_form,
         "refund_form": refund_form if excess > 0 else None,
         "excess": excess,
+        "phone_form": phone_form,
+        "due_refunds": due_refunds,
+        "account_form": account_form,
     }
     return render(request, "orders/order_detail.html", context, status=status)
 
@@ -130,6 +151,33 @@ class OrderRefundAccountView(LoginRequiredMixin, View):
                 )
                 return redirect("orders:detail", order_id=order.pk)
         return _render_detail(request, order, refund_form=form, status=400)
+
+
+class OrderPhoneView(LoginRequiredMixin, View):
+    """The member changes the phone number of one of their open orders (anyone else's is 404)."""
+
+    def post(self, request, order_id):
+        order = selectors.order_of(request.user, order_id)
+        form = PhoneChangeForm(request.POST)
+        if form.is_valid() and form.change(order, request.user) is not None:
+            messages.success(request, _("The phone number of this order has been changed."))
+            return redirect("orders:detail", order_id=order.pk)
+        order.refresh_from_db()
+        return _render_detail(request, order, phone_form=form, status=400)
+
+
+class OrderRefundAccountChangeView(LoginRequiredMixin, View):
+    """The member changes the bank account of their order's refunds still to be paid (anyone
+    else's order is 404)."""
+
+    def post(self, request, order_id):
+        order = selectors.order_of(request.user, order_id)
+        form = RefundAccountChangeForm(request.POST)
+        if form.is_valid() and form.change(order, request.user) is not None:
+            messages.success(request, _("The bank account for the refund has been changed."))
+            return redirect("orders:detail", order_id=order.pk)
+        order.refresh_from_db()
+        return _render_detail(request, order, account_form=form, status=400)
 
 
 class OrderListView(LoginRequiredMixin, ListView):

@@ -13,6 +13,7 @@ from .catalog.admin import CatalogMaskingAdminMixin, shows
 from .models import PermissionChange, PolicyVersion
 from .policy.services import policy_version_publish
 from .retention import admin as retention_admin  # noqa: F401 - ledger, forecast, holds, separate storage
+from .rights import admin as rights_admin  # noqa: F401 - members' rights requests and their answers
 
 
 class PublishForm(forms.ModelForm):

@@ -405,18 +405,23 @@ class AccessReview(models.Model):
 # Separate storage, legal holds and the disposal ledger (kirakira/privacy/retention).
 from .retention.models import DisposalCount, DisposalRun, LegalHold, RegistrationMatch, RetainedRecord  # noqa: E402
 
+# Members' rights requests (kirakira/privacy/rights).
+from .rights.models import IdentityCode, RightsRequest  # noqa: E402
+
 __all__ = [
     "AccessLogHead",
     "AccessReview",
     "DataKey",
     "DisposalCount",
     "DisposalRun",
+    "IdentityCode",
     "LegalHold",
     "PermissionChange",
     "PolicyAcknowledgement",
     "PolicyVersion",
     "RegistrationMatch",
     "RetainedRecord",
+    "RightsRequest",
     "StaffAccessRecord",
     "StaffAccessSubject",
 ]

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import retention
-from .catalog import Context, Item, Purpose, Retention, Role, catalog, not_personal, personal
+from .catalog import Context, Item, Protection, Purpose, Retention, Role, catalog, not_personal, personal
 
 catalog.register(
     "privacy.DataKey",
@@ -283,4 +283,129 @@ retention.register(
     event=_("the run finishes"),
     start="started_at",
     where=Q(status__in=["finished", "interrupted", "failed"]),
+)
+
+
+# --- Members' rights requests (kirakira/privacy/rights) ------------------------------------------
+# A request is the member's contact through the site's menu (policy C7), handled like a
+# consultation: what they said is wrong and right, and staff's answer. Kept one year after it is
+# answered, for a follow-up or a dispute about the answer, then disposed of.
+_RIGHTS_READERS = [Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF]
+catalog.register(
+    "privacy.RightsRequest",
+    context=Context.CONSULTATION,
+    subject="member",
+    fields=[
+        personal(
+            field_name,
+            Item.CONSULTATION_TEXT,
+            purposes=[Purpose.CONSULTATION_IDENTITY, Purpose.CONSULTATION_HANDLING],
+            retention=Retention.CONSULTATION_ANSWERED_1Y,
+            protection=protection,
+            full=_RIGHTS_READERS,
+        )
+        for field_name, protection in (
+            ("wrong_value", Protection.ENCRYPTED),
+            ("right_value", Protection.ENCRYPTED),
+            ("answer", Protection.PLAIN),
+            ("extension_reason", Protection.PLAIN),
+            ("entries", Protection.PLAIN),
+            ("kept", Protection.PLAIN),
+            ("scope", Protection.PLAIN),
+        )
+    ],
+    not_personal=not_personal(
+        "id",
+        "member",
+        "kind",
+        "status",
+        "received_at",
+        "due_at",
+        "extended_at",
+        "decided_at",
+        "decided_by",
+        "ground",
+        "reminded_at",
+        "target",
+        "target_id",
+        "target_field",
+        "lifted_at",
+        "progress",
+        "file_name",
+        "file_size",
+        "expires_at",
+        "downloads",
+        "last_downloaded_at",
+        reason="the request's kind, state, dates and the record it names: personal only through the member; "
+        "an export's file holds a copy of the member's data, encrypted under their key, and is deleted "
+        "when its link expires",
+    ),
+)
+# The one-time code of the identity check: only its row (the code itself is derived from the
+# row's random ID and never stored). Its purpose is met once it is spent or expired.
+catalog.register_record(
+    "privacy.IdentityCode",
+    context=Context.SECURITY,
+    subject="member",
+    items=[Item.LOGIN_ATTEMPT],
+    purposes=[Purpose.IDENTITY, Purpose.SECURITY],
+    retention=Retention.UNTIL_PURPOSE_MET,
+    automatic=True,
+)
+
+
+def _answered():
+    # A stop of processing confirmed by staff stays in force (and kept) until the member lifts it.
+    return (
+        Q(decided_at__isnull=False)
+        & ~Q(status__in=["received", "building"])
+        & ~Q(kind="restriction", status="done")
+    )
+
+
+def _closed_at():
+    from django.db.models.functions import Coalesce
+
+    return {"closed_at": Coalesce("lifted_at", "decided_at")}
+
+
+def _identity_code_life():
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return timedelta(minutes=settings.IDENTITY_CODE_MINUTES) + timedelta(hours=1)
+
+
+def _dispose_expired_exports(disposal, context):
+    from .rights.export_files import dispose_expired
+
+    dispose_expired(disposal, context)
+
+
+retention.register(
+    "privacy.RightsRequest",
+    rule=Retention.CONSULTATION_ANSWERED_1Y,
+    event=_("the request is answered (a stop of processing: it is lifted)"),
+    start="closed_at",
+    annotations=_closed_at,
+    where=_answered,
+    subject="member",
+)
+retention.register(
+    "privacy.RightsRequest",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the download link expires (7 days after the file is ready): the file is deleted"),
+    start="expires_at",
+    custom=_dispose_expired_exports,
+    subject="member",
+    name="privacy.RightsRequest:export_files",
+)
+retention.register(
+    "privacy.IdentityCode",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("the code is spent or expires; kept an hour more for counting wrong tries"),
+    start="created_at",
+    after=_identity_code_life,
+    subject="member",
 )

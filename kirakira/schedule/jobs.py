@@ -65,6 +65,12 @@ SCHEDULE: tuple[Job, ...] = (
         DAILY,
         _("Creates the coming months' partitions of the usage log and the staff access log (PostgreSQL)"),
     ),
+    Job(
+        "remind_rights_requests",
+        tasks.remind_rights_requests,
+        HOURLY,
+        _("Reminds the privacy staff of members' requests due within 3 days"),
+    ),
 )
 
 

@@ -11,6 +11,7 @@ from kirakira.orders import idempotency
 from kirakira.privacy.access_log import partitions as access_log_partitions
 from kirakira.privacy.retention import sweep as retention_sweep_module
 from kirakira.privacy.retention.models import DisposalCount, DisposalRun
+from kirakira.privacy.rights import reminders as rights_reminders
 from kirakira.usage import partitions as usage_partitions
 
 UNCONFIRMED_CONSULTATIONS = "consultations.Consultation:until_purpose_met"
@@ -65,3 +66,9 @@ def prune_idempotency_keys() -> int:
 def maintain_log_partitions() -> list[str]:
     now = clock.now()
     return [*usage_partitions.ensure_partitions(now), *access_log_partitions.ensure_partitions(now)]
+
+
+@task()
+def remind_rights_requests() -> int:
+    """Tell privacy staff of members' requests due within 3 days (once per request)."""
+    return rights_reminders.remind_due()

@@ -263,6 +263,7 @@ def test_the_cancel_response_says_what_refund_is_due_and_its_state(api, member):
         "status_display": "To be paid",
         "paid_on": None,
         "created_at": refund["created_at"],
+        "under_correction": [],
     }
     assert "bank_name" not in json.dumps(body) and "1234567" not in json.dumps(body)
 

@@ -3,7 +3,7 @@
 Every reveal goes through here so that the staff access log records it in one place: who,
 whose data, which field, why. A role may reveal a field
 only when the catalog lists it under ``reveal`` for that field; a role that already sees the
-field in full needs no reveal.
+field in full needs no reveal. A field under correction is revealed to nobody.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +14,7 @@ from kirakira.common.roles import roles_of
 from kirakira.common.text import clean_text
 from kirakira.privacy.access_log.services import Action, record_instance, record_refusal, subject_of
 from kirakira.privacy.catalog import catalog
+from kirakira.privacy.rights import freeze
 
 REASON_MIN, REASON_MAX = 4, 500
 
@@ -67,6 +68,9 @@ def reveal(*, actor, instance, field_name: str, reason: str, request=None):
     if not may_reveal(actor, type(instance), field_name):
         _refuse(request, instance, "reveal_role")
         raise PermissionDenied(_("Your role may not see this information in full."))
+    # Under correction (policy C7): not used until corrected, whatever the reason; the refused
+    # use is recorded (``FieldFrozen`` is raised).
+    freeze.refuse_use(instance, field_name, request=request)
     reason = (reason or "").strip()
     try:
         reason = clean_text(reason, multiline=True)

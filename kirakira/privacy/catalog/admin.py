@@ -18,6 +18,11 @@ its query string — a filter (``?last_login__gte=2020-01-01``), a search (``?q=
 
 Superusers get nothing from being superusers here: what anyone sees follows their roles.
 ``admin_checks`` holds every registered admin to the same rules when the project starts.
+
+A field under correction (policy C7, ``kirakira.privacy.rights.freeze``) is shown to nobody:
+its changelist cell and its change page field say "under correction" instead of the value, and
+the change page does not let it be edited. The page's rows are looked up in one query per
+model, whatever the number of rows.
 """
 
 import functools
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import display_for_field, flatten_fieldsets
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, ForeignObjectRel
@@ -36,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kirakira.common.roles import roles_of
 from kirakira.privacy.access_log.admin import AccessLogAdminMixin
+from kirakira.privacy.rights import freeze
 
 from .declarations import PersonalField, catalog
 from .masking import HIDDEN, mask_value
@@ -157,6 +163,23 @@ def attribute(model_admin, model, name):
     return target.fget if isinstance(target, property) else target
 
 
+def freezable(step: Step) -> bool:
+    """Whether a correction request may name this field, which it then freezes."""
+    from kirakira.privacy.rights.correction import correctable  # it reads the whole catalog
+
+    fields = correctable().get(step.model._meta.label, (None, {}))[1]
+    return step.field.name in fields
+
+
+def _holder(obj, steps: tuple[Step, ...]):
+    """The row that holds the last field of the path (``obj`` itself, or a related row)."""
+    for step in steps[:-1]:
+        if obj is None:
+            return None
+        obj = getattr(obj, step.field.name, None)
+    return obj
+
+
 @admin.display(description=_("record"))
 def hidden_row(obj):
     """The only column of a list whose every column the viewer may not see."""
@@ -175,6 +198,18 @@ def _judging_changelist(base: type[ChangeList]) -> type[ChangeList]:
                 request, bound.arguments["date_hierarchy"]
             )
             super().__init__(*bound.args[1:], **bound.kwargs)
+
+        def get_results(self, request):
+            super().get_results(request)
+            # The rows' frozen fields, for the columns that may show one: one query per model.
+            paths = [column.frozen_path for column in self.list_display if hasattr(column, "frozen_path")]
+            if paths:
+                freeze.annotate(
+                    holder
+                    for row in self.result_list
+                    for steps in paths
+                    if (holder := _holder(row, steps)) is not None
+                )
 
         def get_ordering_field(self, field_name):
             # Django sorts ``?o=<column>`` by any column; here only by those offered for sorting.
@@ -215,6 +250,48 @@ class CatalogMaskingAdminMixin(AccessLogAdminMixin):
             cache[name] = display
         return cache[name]
 
+    def _frozen_display(self, name: str):
+        """A change page's field under correction: "under correction", read-only. Named as a
+        masked display so that whatever reads a display's name finds the field it stands for."""
+        cache = self.__dict__.setdefault("_frozen_displays", {})
+        if name not in cache:
+
+            def display(obj):
+                return freeze.FROZEN
+
+            display.short_description = self.model._meta.get_field(name).verbose_name
+            display.__name__ = f"masked_{name}"
+            cache[name] = display
+        return cache[name]
+
+    def _freeze_aware(self, name: str, steps: tuple[Step, ...], shown):
+        """The column ``shown`` (the field's name or its masked display), saying "under
+        correction" on the rows where the field is frozen. Its rows are looked up once per page
+        (``CatalogChangeList.get_results``); sorted as the field, when the field may be."""
+        if not freezable(steps[-1]):
+            return shown
+        cache = self.__dict__.setdefault("_freeze_aware_columns", {})
+        key = (name, shown == name)
+        if key not in cache:
+            field = steps[-1].field
+
+            def display(obj, _inner=shown, _field=field):
+                holder = _holder(obj, steps)
+                if holder is not None and _field.name in freeze.frozen_fields(holder):
+                    return freeze.FROZEN
+                if callable(_inner):
+                    return _inner(obj)
+                value = getattr(holder, _field.attname, None) if holder is not None else None
+                return display_for_field(value, _field, self.get_empty_value_display())
+
+            display.short_description = field.verbose_name
+            display.__name__ = shown.__name__ if callable(shown) else name
+            display.frozen_path = steps
+            if not callable(shown):
+                display.admin_order_field = name
+            cache[key] = display
+        return cache[key]
+
     def _as_seen(self, name: str, steps: tuple[Step, ...], roles):
         seen_as = seen(steps, roles)
         if seen_as == FULL:
@@ -238,7 +315,8 @@ class CatalogMaskingAdminMixin(AccessLogAdminMixin):
         roles = self.viewer_roles(request)
         steps = resolve(self.model, name) if isinstance(name, str) else ()
         if steps:
-            return self._as_seen(name, steps, roles)
+            shown = self._as_seen(name, steps, roles)
+            return self._freeze_aware(name, steps, shown) if shown is not None else None
         declared = getattr(attribute(self, self.model, name), "catalog_fields", None)
         if declared is None:
             return None
@@ -249,13 +327,23 @@ class CatalogMaskingAdminMixin(AccessLogAdminMixin):
         return name
 
     # --- change pages -----------------------------------------------------------------------
+    def _may_freeze(self) -> bool:
+        from kirakira.privacy.rights.correction import correctable
+
+        return self.model._meta.label in correctable()
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets  # entering new data is not seeing someone's
+        frozen = freeze.frozen_fields(obj) if self._may_freeze() else frozenset()
         result = []
         for title, options in fieldsets:
-            fields = [self._shown(request, f) for f in options.get("fields", ())]
+            fields = [(f, self._shown(request, f)) for f in options.get("fields", ())]
+            # Frozen only where it would be shown: a field hidden from the viewer stays hidden.
+            fields = [
+                self._frozen_display(f) if shown is not None and f in frozen else shown for f, shown in fields
+            ]
             fields = [f for f in fields if f is not None]
             if fields:
                 result.append((title, {**options, "fields": fields}))

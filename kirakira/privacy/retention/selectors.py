@@ -290,6 +290,7 @@ CUSTOM_FORECASTS: dict[str, Callable] = {
     "privacy.StaffAccessRecord:staff_access_2y": _by_start,  # likewise
     "privacy.RetainedRecord:withdrawn_member_5y": _retained,
     "accounts.User:withdrawn": _withdrawn_members,
+    "privacy.RightsRequest:export_files": _by_start,  # files deleted when their link expires
 }
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import override
 
 from kirakira.common import clock
 from kirakira.privacy.catalog.vocabulary import Retention
+from kirakira.privacy.rights.services import requests_close_on_withdrawal
 
 from . import storage
 from .ledger import Context, Method
@@ -83,6 +84,7 @@ def member_withdraw(*, user, checked_hash: str, refund_account=None, now=None) -
             account = refund_account if cancellation_refund(order) > 0 else None
             order_cancel(order_id=order.pk, member=locked, reason=reason, refund_account=account)
             cancelled += 1
+        requests_close_on_withdrawal(locked, now)
 
         held = LegalHold.objects.active(now).filter(subject_id=locked.pk).exists()
         run = DisposalRun.objects.create(trigger=DisposalRun.Trigger.WITHDRAWAL, started_at=now)

@@ -74,21 +74,41 @@ def test_with_nothing_provided_the_page_still_reads_and_claims_no_measure(client
 
 
 @pytest.mark.django_db
-def test_today_the_page_promises_no_rights_menu_disposal_or_breach_notices(client):
-    """Observed: the page told members they could view, correct, delete and stop processing
-    from "my page", and described disposal and breach notices, none of which existed."""
+def test_today_the_page_promises_no_backups_or_breach_notices(client):
+    """Observed: the page described disposal from backups and breach notices, which do not
+    exist yet."""
     html = page(client)
-    for text in (
-        "through “My data”",
-        "backups included",
-        "notify the customers concerned at once",
-        "will not use or provide that information until the correction",
-    ):
+    for text in ("backups included", "notify the customers concerned at once"):
         assert text not in html, text
     # What does exist is said as it is.
     assert 'data-capability="profile_page"' in html
     assert "correct your name and email address" in html
-    assert 'data-capability="officer_consultations"' in html
+
+
+@pytest.mark.django_db
+def test_the_rights_are_stated_now_that_the_menu_the_requests_and_the_freeze_run(client):
+    """My data, the requests with their identity check and 10-day answer, the frozen state and
+    the stop of processing exist: their statements are on the page and promises 29-37 and 39
+    leave `check`. Telling third parties of a correction (P38) waits for the disclosure register."""
+    html = page(client)
+    for code in ("rights_menu", "rights_requests", "correction_freeze", "processing_stop", "correction_requests"):
+        assert f'data-capability="{code}"' in html or code == "correction_requests", code
+    assert "through “My data”" in html
+    assert "will not use or provide that information until the correction" in html
+    assert "We answer within 10 days of receiving the request" in html
+    assert "a 6-digit code we email to you (valid for 10 minutes" in html
+    # The officer's consultation is no longer the way to these rights.
+    officer_way = "send a consultation of the kind “Personal information matter”"
+    assert officer_way not in html
+    warnings = warning_ids()
+    for promise in (29, 30, 31, 33, 34, 35, 36, 37, 39):
+        assert f"kirakira.policy.W{promise:03d}" not in warnings, promise
+    assert "kirakira.policy.W038" in warnings
+    with forced(rights_menu=False):
+        html = page(client)
+        assert "through “My data”" not in html
+        assert officer_way in html
+        assert "kirakira.policy.W030" in warning_ids()
 
 
 @pytest.mark.django_db
@@ -171,8 +191,9 @@ def test_a_capability_found_by_url_is_provided_once_the_url_exists():
 
 
 def test_a_capability_found_by_url_or_model_is_not_provided_while_missing():
-    assert not CAPABILITIES["rights_menu"].provided()
+    assert CAPABILITIES["rights_menu"].provided()
     assert not CAPABILITIES["breach_register"].provided()
+    assert not CAPABILITIES["disclosure_register"].provided()
     assert CAPABILITIES["profile_page"].provided()
     assert CAPABILITIES["policy_versions"].provided()
 
@@ -348,9 +369,9 @@ def test_the_seventy_promises_are_listed_once_in_order():
 @pytest.mark.django_db
 def test_check_warns_about_each_promise_not_kept_with_a_stable_id():
     ids = warning_ids()
-    for number in (19, 30, 33, 37, 38, 39, 65):
+    for number in (19, 38, 65):
         assert f"kirakira.policy.W{number:03d}" in ids
-    for number in (2, 18, 20, 21, 22, 23, 24, 25, 32, 40, 47, 56, 68):  # kept today
+    for number in (2, 18, 20, 21, 22, 23, 24, 25, 30, 32, 33, 37, 39, 40, 47, 56, 68):  # kept today
         assert f"kirakira.policy.W{number:03d}" not in ids
     for number in (26, 67):  # legal reservations: nothing to execute
         assert f"kirakira.policy.W{number:03d}" not in ids

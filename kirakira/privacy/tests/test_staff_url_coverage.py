@@ -13,11 +13,13 @@ here who may use it.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver
 
+from kirakira.common import clock
 from kirakira.common.roles import ROLE_DECLARATIONS, Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.consultations.models import Attachment
@@ -27,7 +29,7 @@ from kirakira.orders import lifecycle
 from kirakira.orders.models import Payment, Refund
 from kirakira.orders.testing import place_order, record_payment
 from kirakira.privacy.catalog import catalog
-from kirakira.privacy.models import StaffAccessRecord
+from kirakira.privacy.models import RightsRequest, StaffAccessRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +75,19 @@ def world(client):
     client.get("/en/accounts/mypage/")  # a usage record
     client.logout()
     refund = Refund.objects.get()
+    # A correction request (of a field no marker is about): its page and its answers' pages.
+    rights_request = RightsRequest.objects.create(
+        member=member,
+        kind="correction",
+        due_at=clock.now() + timedelta(days=10),
+        target="orders.Order",
+        target_id=str(order.pk),
+        target_field="note",
+        wrong_value="メモが違います",
+        right_value="正しいメモ",
+    )
     objects = {
+        "privacy.RightsRequest": rights_request,
         "accounts.User": member,
         "orders.Order": order,
         "orders.Payment": Payment.objects.get(),
@@ -162,6 +176,8 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
         return sees  # the ledger's forecast and a run's certificate: whoever sees the ledger
     if name == "privacy_retainedrecord_read":
         return sees  # separate storage: the privacy officer alone (the reading needs a reason)
+    if name in ("privacy_rightsrequest_complete", "privacy_rightsrequest_refuse", "privacy_rightsrequest_extend"):
+        return sees and "privacy.decide_rightsrequest" in perms  # an answer's form, on the request's page
     if name == "accounts_user_send_password_reset":
         return "accounts.change_user" in perms
     if opts.label == "accounts.RoleRequest":
@@ -235,6 +251,10 @@ def test_the_walk_reaches_every_kind_of_page(world):
         "consultations_consultation_attachment",
         "accounts_user_change",
         "usage_usagerecord_changelist",
+        "privacy_rightsrequest_change",
+        "privacy_rightsrequest_complete",
+        "privacy_rightsrequest_refuse",
+        "privacy_rightsrequest_extend",
     ):
         assert expected in names, expected
 

@@ -8,6 +8,7 @@ from kirakira.consent.demo import load_demo_notice
 from kirakira.consultations.demo import load_demo_consultations
 from kirakira.orders.demo import load_demo_orders, load_demo_services
 from kirakira.privacy.retention.demo import load_demo_withdrawal
+from kirakira.privacy.rights.demo import load_demo_rights_requests
 
 DEFAULT_DEMO_PASSWORD = "kirakira-demo-2026"  # noqa: S105 - development data, refused in production
 
@@ -38,4 +39,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo withdrawn member (sayonara): "
             + ("withdrawn now; their records are in separate storage." if withdrawn else "already there.")
+        )
+        self.stdout.write(
+            f"Demo rights requests created now: {load_demo_rights_requests()} "
+            "(alice: an open correction, its field frozen; a stop of notices)."
         )
