@@ -87,6 +87,10 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
 
     @admin.display(description=_("received so far"))
     def paid(self, obj):
+        # The total would show a payment amount under correction (policy C7): it waits too.
+        frozen = freeze.frozen_map("orders.Payment", obj.payments.values_list("pk", flat=True))
+        if any("amount_yen" in fields for fields in frozen.values()):
+            return freeze.FROZEN
         return paid_total(obj)
 
     def get_queryset(self, request):

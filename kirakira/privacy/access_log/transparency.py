@@ -51,6 +51,9 @@ REFUSALS = {
     "no_pledge": _("Refused: they had not completed the checks required before seeing personal data."),
     "pledge": _("Refused: they had not completed the checks required before seeing personal data."),
     "training": _("Refused: they had not completed the checks required before seeing personal data."),
+    # Members' rights (kirakira.privacy.rights): a field under correction, a stop of processing.
+    "under_correction": _("Refused: the information is under correction at your request."),
+    "processing_stopped": _("Refused: you have stopped the processing of your information."),
 }
 REFUSED_OTHERWISE = _("Refused.")
 OTHER_INFORMATION = _("Other information")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, Throttled
@@ -45,7 +46,7 @@ _STAFF = "Staff accounts make requests about their own data to the privacy offic
 
 def _members_only(request) -> None:
     if request.user.is_staff:
-        raise PermissionDenied(_STAFF)
+        raise PermissionDenied(gettext(_STAFF))  # the services' own message (the same msgid)
 
 
 class IdentityCodeApi(APIView):

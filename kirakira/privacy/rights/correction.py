@@ -11,6 +11,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kirakira.privacy.catalog import Context, Protection, catalog
@@ -20,6 +21,11 @@ from . import freeze
 from .models import RightsRequest
 
 VALUE_MAX = 2000
+# Records corrected by a new entry that reverses the wrong one, never by changing it.
+APPEND_ONLY = frozenset({"orders.Payment"})
+# Fields whose value is checked and written in one canonical form wherever it is entered (named
+# by path: the privacy core imports no app): a corrected value goes through the same cleaning.
+CLEANERS = {("orders.Order", "phone"): "kirakira.orders.normalization.clean_phone"}
 _CONTEXTS = (Context.SERVICE, Context.CONSULTATION)
 
 
@@ -32,10 +38,14 @@ def correctable() -> dict[str, tuple[ModelDeclaration, dict[str, PersonalField]]
             continue
         if declaration.model_label.startswith("privacy."):
             continue  # the requests themselves: what the member wrote is answered, not corrected
+        model = declaration.model
         fields = {
             name: entry
             for name, entry in declaration.fields.items()
-            if entry.protection != Protection.ONE_WAY and not entry.automatic
+            if entry.protection != Protection.ONE_WAY
+            and not entry.automatic
+            # A file's bytes are not corrected by typing: the member sends the right file instead.
+            and not isinstance(model._meta.get_field(name), models.BinaryField)
         }
         if fields:
             found[declaration.model_label] = (declaration, fields)
@@ -127,6 +137,18 @@ def apply(request: RightsRequest, *, value=None, write: bool = True) -> None:
     is corrected by a reversing entry, never changed). The freeze lifts with the request."""
     if not write:
         return
+    if request.target in APPEND_ONLY:
+        raise ValidationError(
+            {
+                "value": [
+                    _(
+                        "A payment record is never changed: record the reversing payment and the right one, "
+                        "then mark the request done as corrected in the record's own page."
+                    )
+                ]
+            },
+            code="append_only",
+        )
     declaration, fields = correctable().get(request.target, (None, {}))
     if declaration is None or request.target_field not in fields:
         raise ValidationError(
@@ -139,9 +161,14 @@ def apply(request: RightsRequest, *, value=None, write: bool = True) -> None:
     field = model._meta.get_field(request.target_field)
     try:
         new = _python_value(field, request.right_value if value is None else value)
+        cleaner = CLEANERS.get((request.target, field.name))
+        if cleaner is not None:
+            new = import_string(cleaner)(new)
         field.clean(new, row)
     except ValidationError as exc:
         raise ValidationError({"value": exc.messages}) from None
+    except (TypeError, ValueError):
+        raise ValidationError({"value": [_("This value does not fit the field.")]}) from None
     setattr(row, field.attname, new)
     # A blind index of the field (an order's phone_index) is recomputed on save: write it too.
     indexes = [f.name for f in model._meta.concrete_fields if getattr(f, "source", None) == field.name]

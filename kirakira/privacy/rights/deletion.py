@@ -48,8 +48,13 @@ class InUse:
 
 def _requests_in_use(member, request) -> Q:
     # An open request is still to be answered, and a stop of processing in force is the member's
-    # own protection: deleting either would undo what the member asked for.
-    return Q(status__in=OPEN) | Q(kind=Kind.RESTRICTION, status=Status.DONE)
+    # own protection: deleting either would undo what the member asked for. An export whose link
+    # still works keeps its row, through which the sweep finds and deletes its file.
+    return (
+        Q(status__in=OPEN)
+        | Q(kind=Kind.RESTRICTION, status=Status.DONE)
+        | (Q(kind=Kind.EXPORT, expires_at__gt=clock.now()) & ~Q(file_name=""))
+    )
 
 
 def _last_login_used(member, request) -> Q:

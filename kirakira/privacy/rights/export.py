@@ -177,10 +177,13 @@ class Section:
         )
 
     def queryset(self, member) -> models.QuerySet:
+        from .selectors import MEMBER_ROWS  # staff's internal notes: not shown on My data either
+
         meta = self.model._meta
-        return self.model._base_manager.filter(**{self.lookup: member.pk}).order_by(
-            *(meta.ordering or ["pk"])
-        )
+        rows = self.model._base_manager.filter(**{self.lookup: member.pk})
+        if self.label in MEMBER_ROWS:
+            rows = rows.filter(MEMBER_ROWS[self.label])
+        return rows.order_by(*(meta.ordering or ["pk"]))
 
 
 def _lookup(declaration: ModelDeclaration) -> str | None:

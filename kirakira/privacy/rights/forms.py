@@ -3,12 +3,25 @@ mailed code) on the same page. The service checks everything again; these forms 
 input and show its errors in the page's language."""
 
 from django import forms
+from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import correction
 from .models import Scope
 
-CODE_HELP = _("The 6-digit code we email you when you press “Email me a code”. It works for 10 minutes.")
+
+def _code_help() -> str:
+    minutes = settings.IDENTITY_CODE_MINUTES
+    return ngettext(
+        "The 6-digit code we email you when you press “Email me a code”. It works for %(minutes)d minute.",
+        "The 6-digit code we email you when you press “Email me a code”. It works for %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+CODE_HELP = lazy(_code_help, str)()
 
 
 class IdentityForm(forms.Form):

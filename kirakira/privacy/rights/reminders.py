@@ -29,6 +29,8 @@ def remind_due(now=None) -> int:
     from . import emails
 
     now = now or clock.now()
+    # One transaction: a send that fails leaves the requests unreminded, for the next hour's run
+    # (staff already written to in it may then get the reminder twice; none is lost).
     with transaction.atomic():
         due = list(
             RightsRequest.objects.select_for_update()
@@ -38,11 +40,11 @@ def remind_due(now=None) -> int:
         )
         if not due:
             return 0
+        for staff in privacy_staff():
+            email_send_once(
+                kind="privacy.rights_reminder",
+                ids=(staff.pk, int(now.timestamp())),
+                send=lambda staff=staff: emails.send_staff_reminder(staff, due),
+            )
         RightsRequest.objects.filter(pk__in=[r.pk for r in due]).update(reminded_at=now)
-    for staff in privacy_staff():
-        email_send_once(
-            kind="privacy.rights_reminder",
-            ids=(staff.pk, int(now.timestamp())),
-            send=lambda staff=staff: emails.send_staff_reminder(staff, due),
-        )
     return len(due)

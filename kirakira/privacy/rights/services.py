@@ -217,8 +217,14 @@ def export_downloaded(request_id) -> None:
 
 def export_ready(request_id, *, file_name: str, file_size: int) -> RightsRequest:
     """The worker finished the file: the link works for ``EXPORT_LINK_DAYS`` days."""
+    from . import export_files
+
     with transaction.atomic():
         request = _locked(request_id)
+        if not request.is_open:
+            # Answered meanwhile (refused, or closed by a withdrawal): the file must not outlive it.
+            transaction.on_commit(lambda: export_files.delete(request))
+            return request
         now = clock.now()
         request.status = Status.DONE
         request.progress = 100

@@ -3,6 +3,7 @@ for, then the identity check on the same page), the code's email, a request's st
 a stop of processing. The work is in ``services``; a staff account is sent to the officer."""
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -74,7 +75,16 @@ class IdentityCodeView(MemberOnlyMixin, View):
                 % {"minutes": minutes},
             )
         else:
-            messages.success(request, _("We emailed you a 6-digit code. Enter it below within 10 minutes."))
+            minutes = settings.IDENTITY_CODE_MINUTES
+            messages.success(
+                request,
+                ngettext(
+                    "We emailed you a 6-digit code. Enter it below within %(minutes)d minute.",
+                    "We emailed you a 6-digit code. Enter it below within %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
         query = request.POST.get("query", "")
         return redirect(f"{target}?{query}" if query and back == "correction_request" else target)
 

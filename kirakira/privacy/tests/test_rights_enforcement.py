@@ -527,3 +527,16 @@ def test_a_stopped_members_consultation_is_answered_by_the_privacy_roles_only(cl
     assert client.post(change, {"body": "ご依頼について回答します。"}).status_code == 302
     assert Message.objects.filter(consultation=consultation).count() == 2
     assert Consultation.objects.get(pk=consultation.pk).status == "answered"
+
+
+def test_the_total_received_waits_while_a_payment_amount_is_under_correction(client, order):
+    from kirakira.orders.testing import record_payment
+
+    payment = record_payment(order, amount=4321)
+    log_in(client, Role.ACCOUNTING)
+    change = f"{ORDERS}{order.pk}/change/"
+    assert "4,321" in client.get(change).content.decode() or "4321" in client.get(change).content.decode()
+    correction(payment, "amount_yen")
+    html = client.get(change).content.decode()
+    assert "4,321" not in html and "4321" not in html
+    assert FROZEN in html

@@ -43,6 +43,7 @@ from kirakira.privacy.rights import export, export_files
 from kirakira.privacy.rights.export_views import expired_message
 from kirakira.privacy.rights.identity import code_send
 from kirakira.privacy.rights.models import RightsRequest
+from kirakira.privacy.rights.selectors import MEMBER_ROWS
 from kirakira.usage.models import UsageRecord
 
 pytestmark = pytest.mark.django_db
@@ -254,9 +255,12 @@ def test_the_export_holds_every_record_and_field_the_catalog_declares_for_the_me
     for declaration in catalog.declarations():
         lookup = _lookup(declaration)
         if lookup is None:
+            assert not declaration.subject, f"{declaration.model_label}: the export cannot find the member's rows"
             continue
         label = declaration.model_label
         rows = declaration.model._base_manager.filter(**{lookup: member.pk})
+        if label in MEMBER_ROWS:  # staff's internal notes are left out, as on the member's pages
+            rows = rows.filter(MEMBER_ROWS[label])
         count = rows.count()
         if label in export.WITHHELD:
             continue
@@ -328,7 +332,8 @@ def test_only_known_secrets_and_other_peoples_columns_are_left_out():
 
 def test_values_are_decrypted_and_staff_appear_by_pseudonym(world):
     member, staff = world["member"], world["staff"]
-    data = data_of(archive_of(built(member)))
+    archive = archive_of(built(member))
+    data = data_of(archive)
     records = data["records"]
     (user,) = records["accounts.User"]["rows"]
     assert user["email"] == "hanako-mine@example.com" and user["name"] == "山田 花子"
@@ -348,7 +353,8 @@ def test_values_are_decrypted_and_staff_appear_by_pseudonym(world):
     events = records["orders.OrderEvent"]["rows"]
     assert {event["kind"] for event in events} >= {"placed", "payment_recorded", "cancelled"}
     messages = records["consultations.Message"]["rows"]
-    assert {m["body"] for m in messages} == {"mine body", "reply to mine", "internal note on mine"}
+    assert {m["body"] for m in messages} == {"mine body", "reply to mine"}
+    assert b"internal note on mine" not in b"".join(archive.read(name) for name in archive.namelist())
     replies = [m for m in messages if m["author_kind"] == "staff"]
     assert {m["author"] for m in replies} == {pseudonym_code(staff["cs"].pk)}
     (attachment,) = records["consultations.Attachment"]["rows"]
