@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev lint messages bench clean
+.PHONY: run prod test install install-dev lint messages bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	scripts/serve-dev
+
+# The production processes (gunicorn + a task worker) under one supervisor, against DATABASE_URL
+# (PostgreSQL) and the production settings: see deploy/kirakira.env.example and scripts/prod.
+prod: install
+	scripts/prod
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

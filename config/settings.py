@@ -111,6 +111,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, error pages included, carries X-Request-ID, and every log line its ID.
+    "kirakira.common.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Outside everything that can draw an error page: under /api/ every error becomes JSON.
@@ -145,7 +147,14 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Static files are served by the app itself in production (compressed, cache-busted names).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+
+# Before everything, even the HTTPS redirect and the host check: /healthz and /readyz answer a probe
+# over plain HTTP from the machine itself, and set or log nothing (kirakira/common/health.py).
+MIDDLEWARE.insert(0, "kirakira.common.health.HealthMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -434,6 +443,21 @@ SPECTACULAR_SETTINGS = {
 # CACHE_URL=redis://127.0.0.1:6379/1, or each process counts on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kirakira")}
 
+# --- Production processes (config/gunicorn.py, deploy/) ---------------------------------------
+# gunicorn's worker processes and threads per process. Rate limits and lockouts live in the
+# cache, so more than one process (several web workers, or the web server and a task worker,
+# which production always runs) needs a cache they share: production refuses the per-process
+# default. WEB_PROCESSES=1 says this is the only process of the deployment (no worker either).
+WEB_WORKERS = env.int("WEB_WORKERS", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+WEB_PROCESSES = env.int("WEB_PROCESSES", default=0)
+if PRODUCTION and WEB_PROCESSES != 1 and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by all processes (e.g. redis://127.0.0.1:6379/1) when "
+        "KIRAKIRA_PRODUCTION is on: the web workers and the task worker each count rate limits and "
+        "lockouts on their own otherwise. Set WEB_PROCESSES=1 only if a single process serves everything."
+    )
+
 # --- Uploads ---------------------------------------------------------------------------------
 # Small uploads in memory, larger ones in temporary files capped at the largest allowed file;
 # more files than any form takes are refused outright (a 400).
@@ -529,15 +553,39 @@ if PRODUCTION:
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# "json": one object a line for a log collector (kirakira/common/json_logs.py); "text" for a console.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "json" or "text".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secret_links": {"()": "kirakira.common.log_redaction.RedactSecretLinks"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secret_links"]}},
+    "filters": {
+        "redact_secret_links": {"()": "kirakira.common.log_redaction.RedactSecretLinks"},
+        "request_id": {"()": "kirakira.common.request_id.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "kirakira.common.json_logs.JsonFormatter"},
+        "text": {"()": "kirakira.common.json_logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secret_links", "request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Request logs carry full paths: no personal data is ever in a path, and the secrets of
     # emailed links are redacted by the filter above. The access log stays at warnings.
     "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Optional error reporting, personal data scrubbed before sending (kirakira/common/error_reporting.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from kirakira.common.error_reporting import init as _sentry_init
+
+    _sentry_init(SENTRY_DSN, environment="production" if PRODUCTION else "development")
 
 CSRF_FAILURE_VIEW = "kirakira.common.errors.csrf_failure"

@@ -7,6 +7,7 @@ from kirakira.api import errors as api_errors
 from kirakira.api.urls import urlpatterns as api_docs_urls
 from kirakira.api.urls import v1 as api_v1_urls
 from kirakira.common import errors as page_errors
+from kirakira.common import health
 from kirakira.common.i18n_urls import i18n_patterns
 from kirakira.common.views import HomeView
 
@@ -15,6 +16,9 @@ admin.site.site_title = _("Kirakira back office")
 admin.site.index_template = "admin/kirakira_index.html"
 
 urlpatterns = [
+    # Probes, outside the language prefix; answered first by HealthMiddleware (kirakira/common/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include((api_v1_urls, "api_v1"))),
     path("api/", include(api_docs_urls)),
 ]

@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
 
+from . import request_id
+
 BACK_OFFICE_PREFIX = "/backoffice/"
 
 
@@ -22,7 +24,8 @@ def in_back_office(request) -> bool:
 
 
 def _page(request, status, title, message):
-    context = {"title": title, "message": message}
+    # The request's ID, for the member to quote to support (kirakira/common/request_id.py).
+    context = {"title": title, "message": message, "request_id": request_id.current()}
     # The back office's header needs the signed-in user (set by the authentication middleware,
     # which an error raised before it has not passed).
     if in_back_office(request) and hasattr(request, "user"):
@@ -69,5 +72,5 @@ def csrf_failure(request, reason=""):
 
 
 def server_error(request):
-    body = render_to_string("common/500.html")
+    body = render_to_string("common/500.html", {"request_id": request_id.current()})
     return HttpResponseServerError(body)

@@ -25,3 +25,23 @@ class EmailDelivery(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.key}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each task worker last went round its loop: what ``/readyz`` reads to know that a
+    worker is alive (``kirakira/common/health.py``). A row, not the cache: the web and worker
+    processes share the database always, a cache only when ``CACHE_URL`` names a shared one.
+
+    Keyed by the worker's random ID (django_tasks_db's, never a host name); rows of workers
+    gone for a day are deleted by the live workers as they beat."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    seen_at = models.DateTimeField(_("seen at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+        default_permissions = ()
+
+    def __str__(self):
+        return self.worker_id

@@ -24,6 +24,16 @@ catalog.register(
         ),
     ),
 )
+catalog.register(
+    "common.WorkerHeartbeat",
+    context=Context.SECURITY,
+    not_personal=not_personal(
+        "id",
+        "worker_id",
+        "seen_at",
+        reason="when each task worker, known by a random ID, last went round its loop (the readiness check)",
+    ),
+)
 
 register_cookie(
     settings.SESSION_COOKIE_NAME,

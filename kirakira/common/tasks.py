@@ -50,7 +50,7 @@ from django.db import IntegrityError, transaction
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks.base import DEFAULT_TASK_PRIORITY, Task
 
-from . import clock
+from . import clock, request_id
 
 # A code names one of a closed set of things (an email kind); it starts with a letter so that
 # a phone number typed as text is refused rather than taken for a code.
@@ -162,12 +162,29 @@ def checked_argument(task_name: str, name: str, value: Any, codes: tuple[Any, ..
     )
 
 
+# The keyword that carries the ID of the request that queued a task (kirakira/common/request_id.py),
+# so that the worker's log lines of the task carry it too. Stored with the arguments: it is a random
+# ID, checked against the same pattern as the incoming header, never personal data; the task's
+# function never sees it.
+REQUEST_ID_KWARG = "_request_id"
+
+
 class GuardedTask(Task):
     """A django_tasks ``Task`` that refuses non-ID arguments and withholds failures' text."""
 
     __slots__ = ()
 
     def _checked(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        kwargs = dict(kwargs)
+        queued_by = kwargs.pop(REQUEST_ID_KWARG, None)  # set by an earlier check (enqueue_in_transaction)
+        if queued_by is None:
+            queued_by = request_id.current()
+        args, kwargs = self._checked_arguments(args, kwargs)
+        if request_id.is_well_formed(queued_by):
+            kwargs[REQUEST_ID_KWARG] = queued_by
+        return args, kwargs
+
+    def _checked_arguments(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         signature, codes = _parameters(self.func)
         if self.takes_context:
             signature = signature.replace(parameters=list(signature.parameters.values())[1:])
@@ -180,28 +197,34 @@ class GuardedTask(Task):
             bound.arguments[name] = checked_argument(self.name, name, value, codes.get(name))
         return bound.args, bound.kwargs
 
+    # Bound while queued too: a backend that runs the task at once (or logs the queuing) writes its
+    # lines with the ID, also when the queuing was deferred to after the request's commit.
     def enqueue(self, *args, **kwargs):
         args, kwargs = self._checked(args, kwargs)
-        return super().enqueue(*args, **kwargs)
+        with request_id.bound(kwargs.get(REQUEST_ID_KWARG)):
+            return super().enqueue(*args, **kwargs)
 
     async def aenqueue(self, *args, **kwargs):
         args, kwargs = self._checked(args, kwargs)
-        return await super().aenqueue(*args, **kwargs)
+        with request_id.bound(kwargs.get(REQUEST_ID_KWARG)):
+            return await super().aenqueue(*args, **kwargs)
 
     # Both backends (the ImmediateBackend and the worker, run_worker) run a task through call()/acall().
     def call(self, *args, **kwargs):
-        try:
-            return super().call(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
-            failure = sanitized(exc)
-        raise failure from None
+        with request_id.bound(kwargs.pop(REQUEST_ID_KWARG, None)):
+            try:
+                return super().call(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
+                failure = sanitized(exc)
+            raise failure from None
 
     async def acall(self, *args, **kwargs):
-        try:
-            return await super().acall(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
-            failure = sanitized(exc)
-        raise failure from None
+        with request_id.bound(kwargs.pop(REQUEST_ID_KWARG, None)):
+            try:
+                return await super().acall(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure is rewritten, none swallowed
+                failure = sanitized(exc)
+            raise failure from None
 
 
 def task(

@@ -41,12 +41,15 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from . import clock
+from .models import WorkerHeartbeat
 from .tasks import sanitized
 
 logger = logging.getLogger(__name__)
 
 SCHEDULE_RUNNER = "kirakira.schedule.runner.run_due_jobs"
 MAX_ATTEMPTS = 5
+HEARTBEAT_EVERY = 30.0  # seconds
+HEARTBEAT_FORGET = timedelta(days=1)  # a worker unseen this long is gone: its row goes
 # The database errors that say "the connection, not the task, went wrong": worth a retry.
 CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
@@ -118,6 +121,7 @@ class Worker(DatabaseWorker):
         self.backoff_max = backoff_max
         self.faults = 0
         self._last_reap: float | None = None
+        self._last_beat: float | None = None
         self._to_release: dict[str, object] = {}  # task id -> the start time of our claim
         self._schedule = None
 
@@ -136,6 +140,8 @@ class Worker(DatabaseWorker):
                 self._release_interrupted()
                 doing = "putting back tasks left running"
                 self._reap_if_due()
+                doing = "recording its heartbeat"
+                self._beat_if_due()
                 doing = "claiming a task"
                 task_result = self._claim()
             except DatabaseError as exc:
@@ -172,6 +178,18 @@ class Worker(DatabaseWorker):
         if self._last_reap is None or now - self._last_reap >= self.reap_every:
             stale_tasks_requeue(timeout=self.running_timeout, backend_name=self.backend_name)
             self._last_reap = now
+
+    def _beat_if_due(self) -> None:
+        """Tell ``/readyz`` this worker is alive (``WorkerHeartbeat``): at most every
+        ``HEARTBEAT_EVERY`` seconds, well inside the readiness check's 5 minutes. A task that runs
+        longer than those 5 minutes holds the loop, and a lone worker shows as unseen meanwhile."""
+        now = time.monotonic()
+        if self._last_beat is not None and now - self._last_beat < HEARTBEAT_EVERY:
+            return
+        seen_at = clock.now()
+        WorkerHeartbeat.objects.update_or_create(worker_id=self.worker_id, defaults={"seen_at": seen_at})
+        WorkerHeartbeat.objects.filter(seen_at__lt=seen_at - HEARTBEAT_FORGET).delete()
+        self._last_beat = now
 
     def _run_schedule(self) -> None:
         if self._schedule is None:

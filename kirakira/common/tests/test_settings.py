@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "PRIVACY_MASTER_KEYS": f"prod-1:{base64.b64encode(os.urandom(32)).decode()}",
     "PRIVACY_ACTIVE_MASTER_KEY": "prod-1",
     "PRIVACY_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+    # Several processes (web workers, the task worker) share rate limits and lockouts through it.
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -62,6 +64,22 @@ def test_production_refuses_to_start_with_debug_on(tmp_path):
     result = _manage("check", env_overrides={**PRODUCTION_ENV, "DEBUG": "1"}, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "DEBUG must be off when KIRAKIRA_PRODUCTION is on" in result.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://kirakira"])
+def test_production_refuses_to_start_without_a_shared_cache(tmp_path, cache_url):
+    overrides = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+    if cache_url:
+        overrides["CACHE_URL"] = cache_url
+    result = _manage("check", env_overrides=overrides, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "CACHE_URL must name a cache shared by all processes" in result.stderr
+
+
+def test_a_single_process_production_may_keep_the_local_cache(tmp_path):
+    overrides = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+    result = _manage("check", env_overrides={**overrides, "WEB_PROCESSES": "1"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
 
 
 # Django's security.W009 criteria: a warning in `check --deploy`, a refusal to start here.

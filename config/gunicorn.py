@@ -1,0 +1,33 @@
+"""gunicorn's configuration: ``gunicorn -c config/gunicorn.py config.wsgi``.
+
+Workers and threads come from Django's settings (WEB_WORKERS, WEB_THREADS), so that the settings'
+start-up checks (keys, DEBUG, a shared CACHE_URL) refuse a bad environment before any worker forks.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from django.conf import settings  # noqa: E402 - after the settings module is named
+
+# Loading the settings here, in the master, makes a refused configuration stop gunicorn at once
+# instead of every worker failing to boot in turn.
+workers = settings.WEB_WORKERS
+threads = settings.WEB_THREADS
+bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
+wsgi_app = "config.wsgi:application"
+# No access log: request lines carry query strings, and Django's own logs already say what
+# failed. The error log is gunicorn's own (boots, worker deaths, timeouts).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Longer than the proxy's read timeout (deploy/nginx/kirakira.conf: 60 s), so that the proxy gives
+# up first and a slow request is not killed half-way by gunicorn.
+timeout = int(os.environ.get("WEB_TIMEOUT", "75"))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after about this many requests, which bounds any slow leak.
+max_requests = 2000
+max_requests_jitter = 200
+# The proxy in front sends X-Forwarded-*; only a proxy on this machine is believed by default.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
