@@ -21,6 +21,22 @@ wsgi_app = "config.wsgi:application"
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's own lines in the same format as Django's (one JSON object a line in production), so
+# that one log collector reads both. This replaces gunicorn's default logging configuration.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"kirakira": {"()": f"kirakira.common.json_logs.{settings.LOG_FORMAT.capitalize()}Formatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "kirakira", "stream": "ext://sys.stdout"},
+        "error_console": {"class": "logging.StreamHandler", "formatter": "kirakira", "stream": "ext://sys.stderr"},
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
 # Longer than the proxy's read timeout (deploy/nginx/kirakira.conf: 60 s), so that the proxy gives
 # up first and a slow request is not killed half-way by gunicorn.
 timeout = int(os.environ.get("WEB_TIMEOUT", "75"))

@@ -297,7 +297,11 @@ def _development_privacy_keys() -> dict:
             )
         )
         path.chmod(0o600)
-    return json.loads(path.read_text())
+    keys = json.loads(path.read_text())
+    if "BACKUP_KEY" not in keys:  # a key file from before backups existed
+        keys["BACKUP_KEY"] = base64.b64encode(os.urandom(32)).decode()
+        path.write_text(json.dumps(keys, indent=2))
+    return keys
 
 
 _privacy_keys = {} if PRODUCTION else _development_privacy_keys()
@@ -314,9 +318,18 @@ if PRODUCTION and not (PRIVACY_MASTER_KEYS and PRIVACY_ACTIVE_MASTER_KEY and PRI
     )
 # How long a process may keep an unwrapped data key; shredding takes effect everywhere within it.
 PRIVACY_KEY_CACHE_SECONDS = env.int("PRIVACY_KEY_CACHE_SECONDS", default=30)
-# Every destroyed data key, one JSON line each, kept outside the database (and backed up apart
-# from it): replayed after restoring an older backup, it destroys those keys again.
-KEY_DESTRUCTION_JOURNAL = Path(env.str("KEY_DESTRUCTION_JOURNAL", default=str(VAR_DIR / "key-destructions.jsonl")))
+# The disposal journal (destroyed data keys, withdrawals, deletions by request, retired master
+# keys; IDs and times only), kept outside the database and apart from its backups: ``restore``
+# replays what it logged after the backup was taken (kirakira/privacy/retention/journal.py).
+DISPOSAL_JOURNAL = Path(env.str("DISPOSAL_JOURNAL", default=str(VAR_DIR / "disposal-journal.jsonl")))
+
+# --- Backups (manage.py backup / restore; kirakira/privacy/backup) ----------------------------
+# Encrypts the backup archives: base64 of 32 random bytes, kept apart from the backups and from
+# the master keys (a backup holds neither).
+BACKUP_KEY = env.str("BACKUP_KEY", default=_privacy_keys.get("BACKUP_KEY", ""))
+# How long backups are kept. A master key is retired (retire_master_key) no earlier than this
+# long after the rotation that moved every data key off it: by then no kept backup needs it.
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 
 # --- Retention (policy C4) --------------------------------------------------------------------
 # Rows the retention sweep deletes per transaction.

@@ -40,9 +40,9 @@ from django_tasks_db.management.commands.db_worker import Worker as DatabaseWork
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-from . import clock
+from . import clock, request_id
 from .models import WorkerHeartbeat
-from .tasks import sanitized
+from .tasks import REQUEST_ID_KWARG, sanitized
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +242,13 @@ class Worker(DatabaseWorker):
             self._run_tasks += 1
 
     def _run_and_record(self, db_task_result: DBTaskResult) -> None:
+        # The lines django_tasks writes as the task starts and ends carry the ID of the request
+        # that queued it, like the task's own lines.
+        queued_by = (db_task_result.args_kwargs or {}).get("kwargs", {}).get(REQUEST_ID_KWARG)
+        with request_id.bound(queued_by):
+            self._run_and_record_bound(db_task_result)
+
+    def _run_and_record_bound(self, db_task_result: DBTaskResult) -> None:
         try:
             task = db_task_result.task
             task_result = db_task_result.task_result

@@ -10,6 +10,7 @@ class PrivacyConfig(AppConfig):
 
     def ready(self):
         from .catalog import admin_checks, checks  # noqa: F401 - registers the catalog's system checks
+        from .crypto import checks as crypto_checks  # noqa: F401 - retired master keys left configured
         from .crypto.keyring import keyring
         from .policy import checks as policy_checks  # noqa: F401 - the written policy against the code
         from .retention import checks as retention_checks  # noqa: F401 - every declared item has a disposal

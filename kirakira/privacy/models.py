@@ -34,6 +34,38 @@ class DataKey(models.Model):
         return f"data key {self.id} ({'destroyed' if self.destroyed_at else self.master_key_id})"
 
 
+class MasterKeyEvent(models.Model):
+    """When data keys were re-wrapped off a master key, and when that master key was retired.
+
+    A master key may be retired once every backup taken before the rotation off it has aged out
+    (``BACKUP_RETENTION_DAYS``): from then on, shredded data in any surviving copy of those
+    backups cannot be read. Retirements are also written to the disposal journal, which outlives
+    a restore of this table.
+    """
+
+    class Kind(models.TextChoices):
+        ROTATED_OFF = "rotated_off", _("data keys re-wrapped off it")
+        RETIRED = "retired", _("retired")
+
+    master_key_id = models.CharField(_("master key ID"), max_length=64)
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=clock.now)
+    data_keys = models.PositiveIntegerField(_("data keys"), default=0)
+
+    class Meta:
+        verbose_name = _("master key event")
+        verbose_name_plural = _("master key events")
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["master_key_id"], condition=models.Q(kind="retired"), name="privacy_masterkey_retired_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.master_key_id}: {self.kind} at {self.at:%Y-%m-%d}"
+
+
 class PolicyVersion(models.Model):
     """A published version of the privacy policy (C11): frozen text, announced before it applies.
 

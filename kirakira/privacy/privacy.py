@@ -22,6 +22,19 @@ catalog.register(
 )
 
 catalog.register(
+    "privacy.MasterKeyEvent",
+    context=Context.SECURITY,
+    not_personal=not_personal(
+        "id",
+        "master_key_id",
+        "kind",
+        "at",
+        "data_keys",
+        reason="when data keys were re-wrapped off a master key and when it was retired; IDs and counts only",
+    ),
+)
+
+catalog.register(
     "privacy.PolicyVersion",
     context=Context.SECURITY,
     subject="published_by",

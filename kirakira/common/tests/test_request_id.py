@@ -138,6 +138,36 @@ def test_a_task_queued_in_a_request_runs_in_the_worker_with_the_requests_id(clie
     assert request_id.current() is None  # not left behind for the worker's next task
 
 
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db
+def test_the_workers_own_lines_about_a_task_carry_the_id_of_the_request_that_queued_it(
+    client, settings, json_lines
+):
+    from kirakira.common.worker import Worker
+
+    settings.TASKS = DB_TASKS
+    response = client.get("/en/logs/")
+    json_lines.clear()
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="in-process",
+        excluded_queue_names=[],
+    )
+    claimed = DBTaskResult.objects.get()
+    claimed.claim(worker.worker_id)
+    worker.run_task(claimed)
+    by_task = [line for line in parsed(json_lines) if line["logger"].startswith("django_tasks")]
+    assert by_task, parsed(json_lines)  # "Task id=… state=RUNNING", "… state=SUCCESSFUL"
+    assert {line.get("request_id") for line in by_task} == {response["X-Request-ID"]}
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert request_id.current() is None
+
+
 def test_a_task_queued_outside_a_request_has_no_id(json_lines):
     result = logs_a_line.enqueue(order_id=str(uuid.UUID(int=8)))
     assert REQUEST_ID_KWARG not in result.kwargs

@@ -13,6 +13,7 @@ at most ``PRIVACY_KEY_CACHE_SECONDS`` so that a bulk read does not unwrap one ke
 import os
 import time
 import uuid
+from collections import Counter
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -194,9 +195,9 @@ def shred(owner_id: uuid.UUID) -> bool:
 
 def _journal(row):
     def write():
-        from kirakira.privacy.retention.ledger import journal_key_destruction
+        from kirakira.privacy.retention import journal
 
-        journal_key_destruction(key_id=row.id, owner_id=row.owner_id, destroyed_at=row.destroyed_at)
+        journal.append(journal.KEY_DESTROYED, key_id=row.id, owner_id=row.owner_id, at=row.destroyed_at)
 
     return write
 
@@ -214,7 +215,7 @@ def rotate(batch_size: int = 500) -> tuple[int, int]:
     key stops the rotation with an error naming it and no row is rewritten. Returns (rewrapped,
     already current). Encrypted member data is never touched.
     """
-    from kirakira.privacy.models import DataKey
+    from kirakira.privacy.models import DataKey, MasterKeyEvent
 
     active = keyring().active_id
     rewrapped = current = 0
@@ -227,6 +228,7 @@ def rotate(batch_size: int = 500) -> tuple[int, int]:
         )
         raw_keys = [(row, _unwrap(row)) for row in rows]
         now = clock.now()
+        moved_off = Counter(row.master_key_id for row in rows)
         for row, raw in raw_keys:
             row.wrapped_key = _wrap(raw, row.id, row.owner_id, active)
             row.master_key_id = active
@@ -237,6 +239,10 @@ def rotate(batch_size: int = 500) -> tuple[int, int]:
             batch_size=batch_size,
         )
         rewrapped = len(raw_keys)
+        MasterKeyEvent.objects.bulk_create(
+            MasterKeyEvent(master_key_id=old, kind=MasterKeyEvent.Kind.ROTATED_OFF, at=now, data_keys=count)
+            for old, count in sorted(moved_off.items())
+        )
         current = DataKey.objects.filter(destroyed_at__isnull=True, master_key_id=active).count() - rewrapped
     clear_cache()
     return rewrapped, current

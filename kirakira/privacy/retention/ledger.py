@@ -1,23 +1,14 @@
 """The disposal ledger: counts per run, rule, model and method, written in the transaction of
-the batch they count; and the key-destruction journal, kept outside the database.
-
-The journal exists because a database restored from an old backup still holds the wrapped
-data keys that were destroyed after the backup was taken: replaying the journal against the
-restored database destroys them again (the operations procedure does it). It holds key and
-subject IDs and times, never personal data.
+the batch they count. What a restore must dispose of again is in the disposal journal
+(``journal.py``), outside the database.
 """
 
-import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
-
-from kirakira.common import clock
 
 from .models import DisposalCount, DisposalRun
 
@@ -88,30 +79,3 @@ def record(run: DisposalRun, rule: str, model: str, method: str, count: int, old
         oldest=Least(Coalesce(F("oldest"), oldest), oldest) if oldest is not None else F("oldest"),
         newest=Greatest(Coalesce(F("newest"), newest), newest) if newest is not None else F("newest"),
     )
-
-
-def journal_path():
-    return settings.KEY_DESTRUCTION_JOURNAL
-
-
-def journal_key_destruction(*, key_id, owner_id, destroyed_at=None) -> None:
-    """Append one destroyed key to the journal (fsynced: it must survive a crash right after)."""
-    entry = {
-        "key_id": str(key_id),
-        "owner_id": str(owner_id),
-        "destroyed_at": (destroyed_at or clock.now()).isoformat(),
-    }
-    path = journal_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as journal:
-        journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
-        journal.flush()
-        os.fsync(journal.fileno())
-
-
-def journal_entries() -> list[dict]:
-    path = journal_path()
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as journal:
-        return [json.loads(line) for line in journal if line.strip()]

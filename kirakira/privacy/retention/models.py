@@ -132,6 +132,7 @@ class DisposalRun(models.Model):
         SCHEDULE = "schedule", _("the daily schedule")
         COMMAND = "command", _("the enforce_retention command")
         WITHDRAWAL = "withdrawal", _("a member's withdrawal")
+        RESTORE = "restore", _("a restore from backup")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("running")

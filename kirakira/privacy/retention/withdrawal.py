@@ -23,7 +23,7 @@ from kirakira.common import clock
 from kirakira.privacy.catalog.vocabulary import Retention
 from kirakira.privacy.rights.services import requests_close_on_withdrawal
 
-from . import storage
+from . import journal, storage
 from .ledger import Context, Method
 from .models import DisposalRun, LegalHold
 from .tasks import enqueue_withdrawal_notice
@@ -51,10 +51,6 @@ def member_withdraw(*, user, checked_hash: str, refund_account=None, now=None) -
     error nothing changes."""
     from django.contrib.auth import get_user_model
 
-    from kirakira.accounts.services import member_logins_end
-    from kirakira.orders.lifecycle import CANCELLABLE, cancellation_refund, order_cancel
-    from kirakira.orders.models import Order, Refund, RefundStatus
-
     User = get_user_model()
     now = now or clock.now()
     with transaction.atomic():
@@ -77,28 +73,54 @@ def member_withdraw(*, user, checked_hash: str, refund_account=None, now=None) -
                     ]
                 }
             )
-        with override(locked.language):
-            reason = _("Cancelled by withdrawal from membership.")
-        cancelled = 0
-        for order in Order.objects.select_for_update().filter(member=locked, status__in=CANCELLABLE):
-            account = refund_account if cancellation_refund(order) > 0 else None
-            order_cancel(order_id=order.pk, member=locked, reason=reason, refund_account=account)
-            cancelled += 1
-        requests_close_on_withdrawal(locked, now)
+        return _withdraw(locked, now=now, refund_account=refund_account)
 
-        held = LegalHold.objects.active(now).filter(subject_id=locked.pk).exists()
-        run = DisposalRun.objects.create(trigger=DisposalRun.Trigger.WITHDRAWAL, started_at=now)
-        context = Context(now=now, held=frozenset([locked.pk]) if held else frozenset(), run=run)
-        moved = _move_consultations(locked, context)
-        for order in Order.objects.filter(member=locked).exclude(refunds__status=RefundStatus.DUE):
-            moved += _move_order(order, context)
-        moved += _move_membership(locked, context)
-        _dispose_logins(locked, context, member_logins_end)
-        DisposalRun.objects.filter(pk=run.pk).update(status=DisposalRun.Status.FINISHED, finished_at=clock.now())
-        due = sum(
-            Refund.objects.filter(member=locked, status=RefundStatus.DUE).values_list("amount_yen", flat=True)
-        )
+
+def _withdraw(locked, *, now, refund_account, replay: bool = False) -> Withdrawal:
+    """Withdraw the locked member (in the caller's transaction). A replay (after a restore) tells
+    nobody again: the member had their notice when they withdrew."""
+    from kirakira.accounts.services import member_logins_end
+    from kirakira.orders.lifecycle import CANCELLABLE, cancellation_refund, order_cancel
+    from kirakira.orders.models import Order, Refund, RefundStatus
+
+    with override(locked.language):
+        reason = _("Cancelled by withdrawal from membership.")
+    cancelled = 0
+    for order in Order.objects.select_for_update().filter(member=locked, status__in=CANCELLABLE):
+        account = refund_account if cancellation_refund(order) > 0 else None
+        order_cancel(order_id=order.pk, member=locked, reason=reason, refund_account=account)
+        cancelled += 1
+    requests_close_on_withdrawal(locked, now)
+
+    held = LegalHold.objects.active(now).filter(subject_id=locked.pk).exists()
+    trigger = DisposalRun.Trigger.RESTORE if replay else DisposalRun.Trigger.WITHDRAWAL
+    run = DisposalRun.objects.create(trigger=trigger, started_at=now)
+    context = Context(now=now, held=frozenset([locked.pk]) if held else frozenset(), run=run)
+    moved = _move_consultations(locked, context)
+    for order in Order.objects.filter(member=locked).exclude(refunds__status=RefundStatus.DUE):
+        moved += _move_order(order, context)
+    moved += _move_membership(locked, context, notify=not replay)
+    _dispose_logins(locked, context, member_logins_end)
+    DisposalRun.objects.filter(pk=run.pk).update(status=DisposalRun.Status.FINISHED, finished_at=clock.now())
+    due = sum(Refund.objects.filter(member=locked, status=RefundStatus.DUE).values_list("amount_yen", flat=True))
+    if not replay:
+        journal.append_on_commit(journal.MEMBER_WITHDRAWN, subject_id=locked.pk, at=now)
     return Withdrawal(cancelled_orders=cancelled, refunds_due_yen=due, moved=moved)
+
+
+def withdrawal_replay(*, subject_id, at) -> bool:
+    """Withdraw again a member who withdrew after the backup a restore came from. Open orders
+    are cancelled without a refund account (the one the member gave is not in the backup: a
+    refund due shows on the cancellation for staff to settle). False if there is nothing to do."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    with transaction.atomic():
+        locked = User._base_manager.select_for_update().filter(pk=subject_id).first()
+        if locked is None or locked.withdrawn_at is not None:
+            return False
+        _withdraw(locked, now=at, refund_account=None, replay=True)
+    return True
 
 
 def _move_consultations(user, context: Context) -> int:
@@ -154,7 +176,7 @@ def _move_order(order, context: Context) -> int:
     return 1
 
 
-def _move_membership(user, context: Context) -> int:
+def _move_membership(user, context: Context, *, notify: bool = True) -> int:
     from kirakira.privacy.models import PolicyAcknowledgement
 
     data = storage.snapshot(user, exclude=("password", "pending_email", "email_index"))
@@ -171,7 +193,8 @@ def _move_membership(user, context: Context) -> int:
         now=context.now,
         fraud_email=user.email,
     )
-    enqueue_withdrawal_notice(record)
+    if notify:
+        enqueue_withdrawal_notice(record)
     _total, per_model = acknowledgements.delete()
     for label, count in per_model.items():
         context.count(rule.code, label, Method.MOVED, count)

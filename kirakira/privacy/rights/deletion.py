@@ -29,6 +29,7 @@ from kirakira.common import clock
 from kirakira.privacy.catalog.vocabulary import Clock as RuleClock
 from kirakira.privacy.catalog.vocabulary import RetentionRule
 from kirakira.privacy.crypto.fields import BlindIndexField
+from kirakira.privacy.retention import journal
 from kirakira.privacy.retention import rules as retention_rules
 
 from . import selectors
@@ -398,7 +399,26 @@ def carry_out(request) -> list[dict]:
     with translation.override(member.language):
         for key in request.entries or []:
             kept.extend(_carry_out_entry(key, member, request, now))
+    journal.append_on_commit(journal.RIGHTS_DELETION, subject_id=member.pk, entries=list(request.entries or []), at=now)
     return kept
 
 
-__all__ = ["IN_USE", "carry_out", "clean_entries", "deletable_entries", "entry_label", "parse"]
+def deletion_replay(*, subject_id, entries, at) -> bool:
+    """Delete again, after a restore, what a member had deleted after the backup was taken: the
+    same entries, judged by the rules at ``at`` (a held member keeps everything). False if the
+    member is not in the restored database or is held."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from kirakira.privacy.retention.models import LegalHold
+
+    member = get_user_model()._base_manager.filter(pk=subject_id).first()
+    if member is None or LegalHold.objects.active(clock.now()).filter(subject_id=member.pk).exists():
+        return False
+    with transaction.atomic(), translation.override(member.language):
+        for key in entries:
+            _carry_out_entry(key, member, None, at)
+    return True
+
+
+__all__ = ["IN_USE", "carry_out", "clean_entries", "deletable_entries", "deletion_replay", "entry_label", "parse"]
