@@ -27,6 +27,19 @@ def personal_data_capture():
 
 
 @pytest.fixture(autouse=True)
+def _no_page_from_another_test(settings):
+    """Tests change the catalog, the capabilities and the settings a page is drawn from while
+    the code runs, which a deployment never does (the page cache's key holds a fingerprint of
+    the code and settings at start): the page cache is off but where a test turns it on
+    (kirakira/common/tests/test_page_cache.py), and pages cached by one test are stale for the
+    next."""
+    from kirakira.common import page_cache
+
+    settings.PAGE_CACHE_SECONDS = 0
+    page_cache._bump()
+
+
+@pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

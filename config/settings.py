@@ -455,6 +455,9 @@ SPECTACULAR_SETTINGS = {
 # One process's memory by default; with several server processes set a shared cache, e.g.
 # CACHE_URL=redis://127.0.0.1:6379/1, or each process counts on its own.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kirakira")}
+# Pages the same for every visitor (home, privacy policy) are kept this long in the cache above
+# (kirakira/common/page_cache.py); 0 turns that off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120)
 
 # --- Production processes (config/gunicorn.py, deploy/) ---------------------------------------
 # gunicorn's worker processes and threads per process. Rate limits and lockouts live in the

@@ -9,6 +9,7 @@ from kirakira.api.urls import v1 as api_v1_urls
 from kirakira.common import errors as page_errors
 from kirakira.common import health
 from kirakira.common.i18n_urls import i18n_patterns
+from kirakira.common.page_cache import visitor_page
 from kirakira.common.views import HomeView
 
 admin.site.site_header = _("Kirakira back office")
@@ -24,7 +25,7 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
-    path("", HomeView.as_view(), name="home"),
+    path("", visitor_page(HomeView.as_view()), name="home"),
     path("accounts/", include("kirakira.accounts.urls")),
     path("privacy/", include("kirakira.privacy.urls")),
     path("orders/", include("kirakira.orders.urls")),

@@ -140,13 +140,24 @@ def current_session_key(user) -> str | None:
 # --- API tokens ---------------------------------------------------------------------------------
 
 
+# When this process last recorded each token's use: within LAST_USE_INTERVAL the statement would
+# change nothing, so it is not sent (another process may still send it once).
+_touched: dict[str, object] = {}
+
+
 def touch_token(token) -> None:
     """Record that ``token`` (knox's AuthToken) was used: one conditional statement, which
-    writes at most every ``LAST_USE_INTERVAL``."""
+    writes at most every ``LAST_USE_INTERVAL``, and none while this process sent one within it."""
     now = clock.now()
+    last = _touched.get(token.pk)
+    if last is not None and last > now - LAST_USE_INTERVAL and last <= now:
+        return
     MemberToken.objects.filter(token_id=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USE_INTERVAL)
     ).update(last_used_at=now)
+    if len(_touched) > 10_000:
+        _touched.clear()
+    _touched[token.pk] = now
 
 
 # --- Reads for the member's pages and the API ---------------------------------------------------

@@ -21,3 +21,6 @@ class CommonConfig(AppConfig):
         post_migrate.connect(
             _sync_roles, sender=apps.get_app_config("auth"), dispatch_uid="kirakira.common.sync_roles"
         )
+        from .page_cache import connect_signals
+
+        connect_signals()

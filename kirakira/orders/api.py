@@ -238,8 +238,57 @@ class CancellationOutput(UnderCorrection):
         )
     )
     def get_refund_status(self, cancellation):
-        refund = self.context.get("refund")
+        # The order's refunds are prefetched with it, and the cancellation knows its order.
+        refund = next(
+            (r for r in cancellation.order.refunds.all() if r.kind == RefundKind.CANCELLATION), None
+        )
         return refund.status if refund is not None else None
+
+
+# The two fields below serialize a part of some orders only. Each holds one serializer, bound
+# once with its parent, for every row: a SerializerMethodField that built a serializer per order
+# copied its declared fields each time, which was most of what a list of orders cost.
+
+
+@extend_schema_field(
+    PaymentOutput(
+        allow_null=True,
+        help_text="How to pay: only while the order awaits payment (see `paid_yen` for what has arrived).",
+    )
+)
+class _PaymentField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.output = PaymentOutput()
+
+    def to_representation(self, order):
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            return None
+        return self.output.to_representation(
+            {
+                "amount_yen": order.price_yen,
+                "reference": order.reference,
+                "bank": settings.STUDIO_BANK_ACCOUNT,
+            }
+        )
+
+
+@extend_schema_field(CancellationOutput(allow_null=True, help_text="Only once the order is cancelled."))
+class _CancellationField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.output = CancellationOutput()
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        self.output.bind(field_name, self)  # the context (the frozen fields) is the parent's
+
+    def to_representation(self, order):
+        try:
+            cancellation = order.cancellation
+        except ObjectDoesNotExist:
+            return None
+        return self.output.to_representation(cancellation)
 
 
 class OrderOutput(UnderCorrection):
@@ -258,37 +307,10 @@ class OrderOutput(UnderCorrection):
     paid_yen = serializers.IntegerField(
         help_text="What the studio has received for this order (transfers less corrections), in yen."
     )
-    payment = serializers.SerializerMethodField()
-    cancellation = serializers.SerializerMethodField()
+    payment = _PaymentField()
+    cancellation = _CancellationField()
     refunds = RefundOutput(many=True, help_text="Money the studio owes or has returned, oldest first.")
     under_correction = _under_correction("order")
-
-    @extend_schema_field(
-        PaymentOutput(
-            allow_null=True,
-            help_text="How to pay: only while the order awaits payment (see `paid_yen` for what "
-            "has arrived).",
-        )
-    )
-    def get_payment(self, order):
-        if order.status != OrderStatus.AWAITING_PAYMENT:
-            return None
-        return PaymentOutput(
-            {
-                "amount_yen": order.price_yen,
-                "reference": order.reference,
-                "bank": settings.STUDIO_BANK_ACCOUNT,
-            }
-        ).data
-
-    @extend_schema_field(CancellationOutput(allow_null=True, help_text="Only once the order is cancelled."))
-    def get_cancellation(self, order):
-        try:
-            cancellation = order.cancellation
-        except ObjectDoesNotExist:
-            return None
-        refund = next((r for r in order.refunds.all() if r.kind == RefundKind.CANCELLATION), None)
-        return CancellationOutput(cancellation, context={**self.context, "refund": refund}).data
 
 
 def _order_response(request, order_id, status_code=status.HTTP_200_OK, **headers) -> Response:

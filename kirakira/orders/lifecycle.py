@@ -70,17 +70,22 @@ def refunded_total(order: Order) -> int:
     return Refund.objects.filter(order=order).aggregate(total=Sum("amount_yen"))["total"] or 0
 
 
-def excess_due(order: Order) -> int:
-    """What the member paid beyond the price and has not yet been set aside for refund."""
+def excess_due(order: Order, *, paid: int | None = None, refunded: int | None = None) -> int:
+    """What the member paid beyond the price and has not yet been set aside for refund
+    (``paid`` and ``refunded``: the totals, when the caller has them already)."""
     if order.status == OrderStatus.CANCELLED:
         return 0
-    return max(paid_total(order) - order.price_yen - refunded_total(order), 0)
+    paid = paid_total(order) if paid is None else paid
+    refunded = refunded_total(order) if refunded is None else refunded
+    return max(paid - order.price_yen - refunded, 0)
 
 
-def cancellation_refund(order: Order) -> int:
+def cancellation_refund(order: Order, *, paid: int | None = None, refunded: int | None = None) -> int:
     """What cancelling the order now would refund: everything paid, less what an earlier
     overpayment refund already returns."""
-    return max(paid_total(order) - refunded_total(order), 0)
+    paid = paid_total(order) if paid is None else paid
+    refunded = refunded_total(order) if refunded is None else refunded
+    return max(paid - refunded, 0)
 
 
 def _require(actor, permission: str) -> None:

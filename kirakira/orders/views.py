@@ -63,18 +63,20 @@ def _render_detail(
 ):
     awaiting_payment = order.status == OrderStatus.AWAITING_PAYMENT
     paid = paid_total(order)
-    refund_on_cancel = cancellation_refund(order) if order.status in CANCELLABLE else 0
+    refunds = list(Refund.objects.filter(order=order).order_by("created_at", "id"))
+    refunded = sum(refund.amount_yen for refund in refunds)
+    refund_on_cancel = (
+        cancellation_refund(order, paid=paid, refunded=refunded) if order.status in CANCELLABLE else 0
+    )
     if cancel_form is None and order.status in CANCELLABLE:
         cancel_form = CancelForm(refund_due=refund_on_cancel > 0)
-    excess = excess_due(order)
+    excess = excess_due(order, paid=paid, refunded=refunded)
     if refund_form is None and excess > 0:
         refund_form = RefundAccountForm()
     if phone_form is None and order.status in OPEN:
         phone_form = PhoneChangeForm()
     # The member's own refunds still to be paid, with the account each goes to (theirs to see).
-    due_refunds = list(
-        Refund.objects.filter(order=order, status=RefundStatus.DUE).order_by("created_at", "id")
-    )
+    due_refunds = [refund for refund in refunds if refund.status == RefundStatus.DUE]
     for refund in due_refunds:
         refund.account_type_label = (
             AccountType(refund.account_type).label if refund.account_type in AccountType.values else ""

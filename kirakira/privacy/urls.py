@@ -1,5 +1,7 @@
 from django.urls import path
 
+from kirakira.common.page_cache import visitor_page
+
 from . import views
 from .access_log import transparency_views
 from .rights import export_views, my_data_views
@@ -8,9 +10,9 @@ from .rights import views as rights_views
 app_name = "privacy"
 
 urlpatterns = [
-    path("policy/", views.PolicyView.as_view(), name="policy"),
-    path("policy/changes/", views.PolicyChangesView.as_view(), name="policy_changes"),
-    path("policy/v<int:number>/", views.PolicyVersionView.as_view(), name="policy_version"),
+    path("policy/", visitor_page(views.PolicyView.as_view()), name="policy"),
+    path("policy/changes/", visitor_page(views.PolicyChangesView.as_view()), name="policy_changes"),
+    path("policy/v<int:number>/", visitor_page(views.PolicyVersionView.as_view()), name="policy_version"),
     path("access-log/", transparency_views.MyAccessLogView.as_view(), name="access_log"),
     # Members' rights (policy C7): see, download, correct, delete, stop processing.
     path("my-data/", my_data_views.MyDataView.as_view(), name="my_data"),
