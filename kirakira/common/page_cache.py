@@ -28,6 +28,7 @@ time alone (a policy version or a notice taking effect) shows within the minute.
 """
 
 import hashlib
+import time
 from functools import cache, wraps
 from pathlib import Path
 
@@ -64,11 +65,36 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+# The generation as this process last read it, and when: read again after a second, so that one
+# request's cache keys cost one read at most, and another process's change shows within a second
+# (this process's own change at once: _bump forgets it).
+_local_generation: list = [None, 0.0]
+GENERATION_REREAD_SECONDS = 1.0
+
+
 def generation() -> int:
+    value, read_at = _local_generation
+    now = time.monotonic()
+    if value is not None and now - read_at < GENERATION_REREAD_SECONDS:
+        return value
     value = shared_cache.get(GENERATION_KEY)
     if value is None:
         shared_cache.add(GENERATION_KEY, 1, timeout=None)
         value = shared_cache.get(GENERATION_KEY, 1)
+    _local_generation[:] = [value, now]
+    return value
+
+
+def memo(name: str, compute):
+    """``compute()``'s result, shared by every process until the cached pages go stale (the same
+    generation and minute): for what every page shows, such as the popups. Small values only."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return compute()
+    key = f"kirakira:memo:{code_fingerprint()}:{generation()}:{clock.now():%Y%m%d%H%M}:{name}"
+    value = shared_cache.get(key)
+    if value is None:
+        value = compute()
+        shared_cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
     return value
 
 
@@ -80,6 +106,7 @@ def invalidate() -> None:
 
 
 def _bump() -> None:
+    _local_generation[:] = [None, 0.0]
     try:
         shared_cache.incr(GENERATION_KEY)
     except ValueError:  # not there yet (or evicted): any new value leaves the old keys behind

@@ -33,7 +33,7 @@ class _ConsentContext:
 
     @cached_property
     def banner(self) -> bool:
-        current = getattr(self.request, "consent_digest", None) or (lambda: selectors.consent_basis()[1])
+        current = getattr(self.request, "consent_digest", None) or selectors.current_digest
         return self.state.needs_choice(current)
 
     @property

@@ -13,7 +13,7 @@ class ConsentMiddleware(MiddlewareMixin):
 
     def process_request(self, request):
         # Looked up at most once per request, and only when needed (the banner asks it too).
-        request.consent_digest = functools.cache(lambda: selectors.consent_basis()[1])
+        request.consent_digest = functools.cache(selectors.current_digest)
         request.consent = cookies.read(request.COOKIES, current_digest=request.consent_digest)
 
     def process_response(self, request, response):

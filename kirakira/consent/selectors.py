@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kirakira.common import clock
+from kirakira.common import clock, page_cache
 from kirakira.privacy.policy import selectors as policy_selectors
 from kirakira.privacy.policy.services import cookies_digest
 
@@ -24,6 +25,11 @@ def consent_basis():
     version = policy_selectors.in_force()
     digest = version.cookies_digest if version is not None and version.cookies_digest else cookies_digest()
     return version, digest
+
+
+def current_digest() -> str:
+    """The fingerprint of the cookie table in force, as every page's banner compares it."""
+    return page_cache.memo("consent-digest", lambda: consent_basis()[1])
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,16 @@ def notices_for(*, user, language: str) -> list[Notice]:
 
 def popups(*, user, language: str, dismissed=()) -> list[Popup]:
     """The popups a page shows now: the policy change notice (C11) first, then staff notices,
-    leaving out those the visitor asked not to see again."""
+    leaving out those the visitor asked not to see again. Every page shows them: they are drawn
+    once per language, audience and minute for every process (``page_cache.memo``)."""
+    audience = "members" if user.is_authenticated else "visitors"
+    shown = page_cache.memo(
+        f"popups:{language}:{get_language()}:{audience}", lambda: _popups(user=user, language=language)
+    )
+    return [popup for popup in shown if popup.key not in dismissed]
+
+
+def _popups(*, user, language: str) -> list[Popup]:
     shown = []
     policy_notice = policy_selectors.current_notice()
     if policy_notice is not None:
@@ -74,4 +89,4 @@ def popups(*, user, language: str, dismissed=()) -> list[Popup]:
                 body=notice.localized("body", language),
             )
         )
-    return [popup for popup in shown if popup.key not in dismissed]
+    return shown
