@@ -34,7 +34,8 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        # A logging configuration turns gunicorn's access log on: kept off (see accesslog above).
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     },
 }
 # Longer than the proxy's read timeout (deploy/nginx/kirakira.conf: 60 s), so that the proxy gives
@@ -42,8 +43,12 @@ logconfig_dict = {
 timeout = int(os.environ.get("WEB_TIMEOUT", "75"))
 graceful_timeout = 30
 keepalive = 5
-# A worker is replaced after about this many requests, which bounds any slow leak.
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced after about this many requests, which bounds any slow leak. The
+# application is loaded once in the master before the workers fork, so a replacement worker
+# answers at once instead of importing Django while requests queue behind the other workers
+# (a new release therefore needs a restart, not a reload).
+max_requests = 20000
+max_requests_jitter = 2000
+preload_app = True
 # The proxy in front sends X-Forwarded-*; only a proxy on this machine is believed by default.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -18,14 +19,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_gunicorns_lines_are_json_objects(tmp_path):
+def test_gunicorns_lines_are_json_objects_and_it_writes_no_access_log(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "KIRAKIRA_VAR_DIR": str(tmp_path),
         "LOG_FORMAT": "json",
         "WEB_WORKERS": "1",
-        "PORT": str(_free_port()),
+        "PORT": (port := str(_free_port())),
     }
     server = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py"],
@@ -45,6 +46,15 @@ def test_gunicorns_lines_are_json_objects(tmp_path):
             lines.append(line)
             if "Booting worker" in line:
                 break
+        # A request with a query string: gunicorn's access log would print it.
+        for _attempt in range(50):
+            try:
+                urlopen(f"http://127.0.0.1:{port}/healthz?secret-looking=1", timeout=5).read()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not answer")
     finally:
         server.terminate()
         rest, errors = server.communicate(timeout=30)
@@ -54,3 +64,4 @@ def test_gunicorns_lines_are_json_objects(tmp_path):
         record = json.loads(line)  # every line: one JSON object
         assert {"time", "level", "logger", "message"} <= set(record)
     assert any(json.loads(line)["logger"] == "gunicorn.error" for line in filter(str.strip, lines))
+    assert "secret-looking" not in rest and "secret-looking" not in "".join(lines)
