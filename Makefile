@@ -50,6 +50,7 @@ bench: install-dev
 	$(PY) bench/staff_access.py
 	$(PY) bench/retention.py
 	$(PY) bench/export.py
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
