@@ -29,7 +29,6 @@ import functools
 import inspect
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import display_for_field, flatten_fieldsets
@@ -37,6 +36,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, ForeignObjectRel
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common.roles import roles_of
@@ -366,11 +366,15 @@ class CatalogMaskingAdminMixin(AccessLogAdminMixin):
     # --- changelists ------------------------------------------------------------------------
     def action_checkbox(self, obj):
         # Django labels each row's checkbox with ``str(obj)``, which often reads personal data
-        # (a login ID, an amount, a time of use) and is not judged per viewer: name no one.
-        checkbox = forms.CheckboxInput(
-            {"class": "action-select", "aria-label": _("Select this row for an action")}
+        # (a login ID, an amount, a time of use) and is not judged per viewer: name no one. The
+        # markup is CheckboxInput's, written out: the widget renders a template per row, which
+        # was a quarter of a 50-row list.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            _("Select this row for an action"),
         )
-        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
     def get_list_display(self, request):
         columns = [self._listed(request, name) for name in super().get_list_display(request)]
