@@ -18,13 +18,14 @@ from collections import Counter
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 
 from kirakira.common import clock
 
 from .keyring import KeyUnavailable, keyring
 
 NONCE_BYTES = 12
+VALUE_FORMAT = 1  # the first byte of every value sealed by an encrypted field (fields.FORMAT)
 
 
 class DestroyedKey(Exception):
@@ -34,16 +35,19 @@ class DestroyedKey(Exception):
 class _Unwrapped:
     """An unwrapped data key (``aead`` is None for a destroyed one), valid until ``expires``."""
 
-    __slots__ = ("aead", "expires", "id", "owner_id", "raw_id")
+    __slots__ = ("aead", "expires", "id", "owner_id", "raw_id", "value_prefix")
 
     def __init__(self, key_id, owner_id, aead, expires):
         self.id, self.owner_id, self.aead, self.expires = key_id, owner_id, aead, expires
         self.raw_id = key_id.bytes
+        self.value_prefix = bytes((VALUE_FORMAT,)) + self.raw_id  # how each value under it starts
 
 
 # Keyed by the 16 raw bytes of the key ID, as they appear in every stored value (hot path).
 _by_raw_id: dict[bytes, _Unwrapped] = {}
-_by_owner: dict[uuid.UUID, _Unwrapped] = {}
+# Keyed by the owner's UUID as an int: an int hashes in C, a UUID through a Python __hash__,
+# and every encryption looks its owner up here.
+_by_owner: dict[int, _Unwrapped] = {}
 
 
 def clear_cache() -> None:
@@ -81,7 +85,7 @@ def _remember(row, raw: bytes | None) -> _Unwrapped:
         time.monotonic() + settings.PRIVACY_KEY_CACHE_SECONDS,
     )
     _by_raw_id[entry.raw_id] = entry
-    _by_owner[row.owner_id] = entry
+    _by_owner[row.owner_id.int] = entry
     return entry
 
 
@@ -89,6 +93,10 @@ def _remember_row(row) -> _Unwrapped:
     if row.destroyed_at is not None or row.wrapped_key is None:
         return _remember(row, None)
     return _remember(row, _unwrap(row))
+
+
+def _as_uuid(value) -> uuid.UUID:
+    return value if value.__class__ is uuid.UUID else uuid.UUID(str(value))
 
 
 def cached(raw_id: bytes) -> _Unwrapped | None:
@@ -99,18 +107,54 @@ def cached(raw_id: bytes) -> _Unwrapped | None:
     return None
 
 
-def key_by_raw_id(raw_id: bytes) -> _Unwrapped:
-    """The key whose ID has these 16 bytes; its ``aead`` is None if it was destroyed."""
+class _KeyRow:
+    """The columns of a ``DataKey`` row that unwrapping needs."""
+
+    __slots__ = ("destroyed_at", "id", "master_key_id", "owner_id", "wrapped_key")
+
+    def __init__(self, key_id, owner_id, master_key_id, wrapped_key, destroyed_at):
+        self.id, self.owner_id, self.master_key_id = key_id, owner_id, master_key_id
+        self.wrapped_key, self.destroyed_at = wrapped_key, destroyed_at
+
+
+def _select(column: str, values: list[uuid.UUID]) -> list[_KeyRow]:
+    """``DataKey`` rows whose ``column`` (``id`` or ``owner_id``) is one of ``values``.
+
+    Plain SQL: a cold key is fetched on the first save or read of each member in a process (and
+    again after ``PRIVACY_KEY_CACHE_SECONDS``), and building the equivalent ORM query costs
+    several times the lookup itself (figures in bench/ENCRYPTION.md).
+    """
     from kirakira.privacy.models import DataKey
 
+    connection = connections[router.db_for_read(DataKey)]
+    native = connection.features.has_native_uuid_field
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(values))
+    sql = (
+        f"SELECT {quote('id')}, {quote('owner_id')}, {quote('master_key_id')}, {quote('wrapped_key')}, "  # noqa: S608 - quoted identifiers, values as parameters
+        f"{quote('destroyed_at')} FROM {quote(DataKey._meta.db_table)} WHERE {quote(column)} IN ({placeholders})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values if native else [value.hex for value in values])
+        rows = cursor.fetchall()
+    if native:
+        return [_KeyRow(*row) for row in rows]
+    return [
+        _KeyRow(uuid.UUID(key_id), uuid.UUID(owner_id), master_key_id, wrapped_key, destroyed_at)
+        for key_id, owner_id, master_key_id, wrapped_key, destroyed_at in rows
+    ]
+
+
+def key_by_raw_id(raw_id: bytes) -> _Unwrapped:
+    """The key whose ID has these 16 bytes; its ``aead`` is None if it was destroyed."""
     entry = cached(raw_id)
     if entry is not None:
         return entry
     key_id = uuid.UUID(bytes=raw_id)
-    row = DataKey.objects.filter(pk=key_id).first()
-    if row is None:
+    rows = _select("id", [key_id])
+    if not rows:
         raise KeyUnavailable(f"Data key {key_id} does not exist in this database.")
-    return _remember_row(row)
+    return _remember_row(rows[0])
 
 
 def key_by_id(key_id: uuid.UUID) -> _Unwrapped:
@@ -123,20 +167,18 @@ def key_by_id(key_id: uuid.UUID) -> _Unwrapped:
 
 def prefetch(owner_ids) -> None:
     """Load the keys of many subjects in one query (before a bulk read decrypts them)."""
-    from kirakira.privacy.models import DataKey
-
     now = time.monotonic()
-    missing = set()
+    missing = {}
     for owner_id in owner_ids:
-        entry = _by_owner.get(owner_id)
+        if owner_id is None:
+            continue
+        owner_id = _as_uuid(owner_id)
+        entry = _by_owner.get(owner_id.int)
         if entry is None or entry.expires <= now:
-            missing.add(owner_id)
-    missing.discard(None)
-    if not missing:
-        return
-    missing = list(missing)
+            missing[owner_id.int] = owner_id
+    missing = list(missing.values())
     for start in range(0, len(missing), 500):
-        for row in DataKey.objects.filter(owner_id__in=missing[start : start + 500]):
+        for row in _select("owner_id", missing[start : start + 500]):
             try:
                 _remember_row(row)
             except KeyUnavailable:
@@ -147,13 +189,16 @@ def key_for_owner(owner_id: uuid.UUID) -> _Unwrapped:
     """The subject's data key, created on first use."""
     from kirakira.privacy.models import DataKey
 
-    entry = _by_owner.get(owner_id)
+    owner_id = _as_uuid(owner_id)
+    entry = _by_owner.get(owner_id.int)
     if entry is not None and entry.expires > time.monotonic():
         if entry.aead is None:
             raise DestroyedKey(str(entry.id))
         return entry
-    row = DataKey.objects.filter(owner_id=owner_id).first()
-    if row is None:
+    rows = _select("owner_id", [owner_id])
+    if rows:
+        row = rows[0]
+    else:
         raw = AESGCM.generate_key(bit_length=256)
         key_id = uuid.uuid4()
         active = keyring().active_id
@@ -187,7 +232,7 @@ def shred(owner_id: uuid.UUID) -> bool:
             row.destroyed_at = clock.now()
             row.save(update_fields=["wrapped_key", "destroyed_at"])
             transaction.on_commit(_journal(row))
-    entry = _by_owner.pop(owner_id, None)
+    entry = _by_owner.pop(_as_uuid(owner_id).int, None)
     if entry is not None:
         _by_raw_id.pop(entry.raw_id, None)
     return True

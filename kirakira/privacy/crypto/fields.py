@@ -13,9 +13,11 @@ spares a conversion call per value on every read. Writing is only possible throu
 there is no row to bind to and equality on ciphertext means nothing. Equality lookups use a
 ``BlindIndexField`` beside the encrypted one.
 
-Reads are on the hot path of every page that shows personal data, so the descriptor handles
-the common case inline (key cached, UUID row) and querysets of encrypted models load the keys
-of all their rows in one query (``EncryptedQuerySet``) before any value is decrypted.
+Reads and writes are on the hot path of every page that shows or saves personal data, so the
+descriptor, ``seal()`` and ``open()`` handle the common case inline (key cached and fresh, UUID
+row) and leave everything else to a careful path that names the row in its errors; querysets of
+encrypted models load the keys of all their rows in one query (``EncryptedQuerySet``) before
+any value is decrypted, and ``bulk_create`` before any is encrypted.
 
 Hand-written because no maintained Django package offers per-subject keys, row-bound
 associated data and crypto-shredding together (django-fernet-encrypted-fields uses one
@@ -32,6 +34,7 @@ from time import monotonic
 from cryptography.exceptions import InvalidTag
 from django import forms
 from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.query import ModelIterable
@@ -41,14 +44,21 @@ from django.utils.translation import gettext
 from . import datakeys
 from .keyring import keyring
 
-FORMAT = 1
+FORMAT = datakeys.VALUE_FORMAT
 _KEY_ID_BYTES = 16
 _NONCE_BYTES = datakeys.NONCE_BYTES
 _KEY_START, _NONCE_START = 1, 1 + _KEY_ID_BYTES
 _BODY = _NONCE_START + _NONCE_BYTES
 _MIN_LENGTH = _BODY + 16  # the GCM tag
 _LOADED_PK = "_kk_loaded_pk"  # instance attribute: the row the sealed values were loaded for
-_cached_keys = datakeys._by_raw_id  # read-only here; datakeys owns it
+# Read-only here; datakeys owns them (and their expiry, checked on every use below).
+_cached_keys = datakeys._by_raw_id
+_cached_owner_keys = datakeys._by_owner
+_UUID = uuid.UUID
+_urandom = os.urandom
+# Drivers that bind bytes as binary by themselves; psycopg's Binary() wrapper would add a
+# Python object and a Python-level dumper per value written.
+_BYTES_AS_BINARY = frozenset({"sqlite", "postgresql"})
 
 
 class DecryptionError(RuntimeError):
@@ -80,12 +90,6 @@ def is_destroyed(value) -> bool:
     return isinstance(value, Destroyed)
 
 
-class _Ciphertext(bytes):
-    """Marks a value produced by ``pre_save`` as safe to write."""
-
-    __slots__ = ()
-
-
 def _row_bytes(pk) -> bytes:
     if pk.__class__ is uuid.UUID:
         return pk.bytes
@@ -98,54 +102,67 @@ class _EncryptedAttribute:
     def __init__(self, field):
         self.field = field
         self.attname = field.attname
+        self.plain_text = field.plain_text
+        # Plain attributes, not cached properties: they are read for every value loaded or read.
+        # Resolved on first use, once the model is complete (its pk may come after this field).
+        self.pk_attname = None
+        self.aad_prefix = None
+
+    def _resolve(self) -> str:
+        self.aad_prefix = self.field.aad_prefix
+        self.pk_attname = self.field.model._meta.pk.attname
+        return self.pk_attname
 
     def __get__(self, instance, owner):
         if instance is None:
             return self
         data = instance.__dict__
-        name = self.attname
         try:
-            value = data[name]
+            value = data[self.attname]
         except KeyError:
-            instance.refresh_from_db(fields=[name])
-            value = data[name]
-        if value.__class__ is not Sealed:
+            instance.refresh_from_db(fields=[self.attname])
+            value = data[self.attname]
+        if value.__class__ is not bytes:
             return value
-        field = self.field
-        row = data.get(_LOADED_PK)
-        # The common case, inline: a well-formed value, a UUID row, a cached live key.
-        if row.__class__ is uuid.UUID and len(value) >= _MIN_LENGTH and value[0] == FORMAT:
-            key = _cached_keys.get(value[_KEY_START:_NONCE_START])
-            if key is not None and key.aead is not None and key.expires > monotonic():
+        try:
+            row = data[_LOADED_PK]
+        except KeyError:
+            row = None
+        # The common case, inline: a well-formed value of a UUID row under a cached live key.
+        key = _cached_keys.get(value[_KEY_START:_NONCE_START])
+        if key is not None and row.__class__ is _UUID and value[0] == FORMAT and key.expires > monotonic():
+            aead = key.aead
+            if aead is not None:
+                if self.aad_prefix is None:
+                    self._resolve()
                 try:
-                    raw = key.aead.decrypt(
-                        value[_NONCE_START:_BODY], value[_BODY:], field.aad_prefix + row.bytes
+                    raw = aead.decrypt(
+                        value[_NONCE_START:_BODY],
+                        value[_BODY:],
+                        self.aad_prefix + row.int.to_bytes(16, "big"),
                     )
-                except InvalidTag:
-                    raw = None
-                if raw is not None:
-                    plain = raw.decode() if field.plain_text else field.decode_plain(raw)
-                    data[name] = plain
+                except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
+                    pass  # the careful path below raises, naming the row
+                else:
+                    plain = raw.decode() if self.plain_text else self.field.decode_plain(raw)
+                    data[self.attname] = plain
                     return plain
         # Anything else (key not cached or destroyed, malformed, tampered): the careful path.
-        plain = field.open(instance, value, row)
-        data[name] = plain
+        plain = self.field.open(instance, value, row)
+        data[self.attname] = plain
         return plain
 
     def __set__(self, instance, value):
         data = instance.__dict__
-        cls = value.__class__
-        if cls is bytes or cls is memoryview:
+        if value.__class__ is bytes:
             # Loaded from the database: remember which row it was encrypted for.
-            if cls is memoryview:
-                value = bytes(value)
             if _LOADED_PK not in data:
-                data[_LOADED_PK] = data.get(self.pk_attname)
+                data[_LOADED_PK] = data.get(self.pk_attname or self._resolve())
+        elif value.__class__ is memoryview:
+            value = bytes(value)
+            if _LOADED_PK not in data:
+                data[_LOADED_PK] = data.get(self.pk_attname or self._resolve())
         data[self.attname] = value
-
-    @cached_property
-    def pk_attname(self) -> str:
-        return self.field.model._meta.pk.attname
 
 
 class EncryptedMixin:
@@ -155,6 +172,9 @@ class EncryptedMixin:
 
     def __init__(self, *args, owner: str = "member_id", **kwargs):
         self.owner = owner
+        # Plain attributes read by every seal and open (cheaper than cached properties), resolved
+        # on first use, once the model is complete: its pk may be declared after this field.
+        self._aad = self._row_name = self._owner_name = None
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
@@ -178,6 +198,18 @@ class EncryptedMixin:
     def aad_prefix(self) -> bytes:
         return f"kirakira|{self.model._meta.db_table}|{self.column}|".encode()
 
+    def _resolve(self) -> None:
+        meta = self.model._meta
+        self._row_name = meta.pk.attname
+        if self.owner == "pk":
+            self._owner_name = meta.pk.attname
+        else:
+            try:
+                self._owner_name = meta.get_field(self.owner).attname
+            except FieldDoesNotExist:
+                self._owner_name = None  # not a field (a property): read with getattr
+        self._aad = self.aad_prefix
+
     def _owner_id(self, instance) -> uuid.UUID:
         owner = getattr(instance, self.owner)
         if owner is None:
@@ -187,22 +219,55 @@ class EncryptedMixin:
         return owner if isinstance(owner, uuid.UUID) else uuid.UUID(str(owner))
 
     def seal(self, instance, value) -> bytes:
-        if instance.pk is None:
-            raise ValueError(
-                f"{instance._meta.label}: encrypted fields need a primary key known before insert."
-            )
-        key = datakeys.key_for_owner(self._owner_id(instance))
-        nonce = os.urandom(_NONCE_BYTES)
-        ciphertext = key.aead.encrypt(
-            nonce, self.encode_plain(value), self.aad_prefix + _row_bytes(instance.pk)
-        )
-        return bytes((FORMAT,)) + key.raw_id + nonce + ciphertext
+        if self._aad is None:
+            self._resolve()
+        data = instance.__dict__
+        try:
+            row = data[self._row_name]
+            owner = data[self._owner_name]
+        except KeyError:  # not set, deferred, or a property: the checks below
+            row = data.get(self._row_name)
+            owner = None
+        if row.__class__ is not _UUID:
+            if row is None:
+                raise ValueError(
+                    f"{instance._meta.label}: encrypted fields need a primary key known before insert."
+                )
+            row = _UUID(str(row))
+        if owner.__class__ is not _UUID:
+            owner = self._owner_id(instance)
+        key = _cached_owner_keys.get(owner.int)
+        if key is None or key.aead is None or key.expires <= monotonic():
+            key = datakeys.key_for_owner(owner)  # fetches or creates it; DestroyedKey if shredded
+        nonce = _urandom(_NONCE_BYTES)
+        raw = value.encode() if value.__class__ is str and self.plain_text else self.encode_plain(value)
+        aad = self._aad + row.int.to_bytes(16, "big")
+        return key.value_prefix + nonce + key.aead.encrypt(nonce, raw, aad)
 
     def _where(self, instance, row) -> str:
         return f"{instance._meta.db_table}.{self.column} of row {row}"
 
     def open(self, instance, sealed: bytes, row=None):
         """Decrypt ``sealed``, stored for ``row`` (by default the instance's primary key)."""
+        if self._aad is None:
+            self._resolve()
+        if row is None:
+            row = instance.__dict__.get(self._row_name)
+        key = _cached_keys.get(sealed[_KEY_START:_NONCE_START])
+        if key is not None and row.__class__ is _UUID and sealed[0] == FORMAT and key.expires > monotonic():
+            aead = key.aead
+            if aead is not None:
+                try:
+                    raw = aead.decrypt(
+                        sealed[_NONCE_START:_BODY], sealed[_BODY:], self._aad + row.int.to_bytes(16, "big")
+                    )
+                except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
+                    pass  # the careful path below raises, naming the row
+                else:
+                    return raw.decode() if self.plain_text else self.decode_plain(raw)
+        return self._open_carefully(instance, sealed, row)
+
+    def _open_carefully(self, instance, sealed: bytes, row):
         if row is None:
             row = instance.pk
         if len(sealed) < _MIN_LENGTH or sealed[0] != FORMAT:
@@ -235,8 +300,8 @@ class EncryptedMixin:
         if value.__class__ is Sealed:
             return self._stored_again(model_instance, value, data.get(_LOADED_PK))
         if isinstance(value, Destroyed):
-            return _Ciphertext(value.sealed) if value.sealed else None
-        return _Ciphertext(self.seal(model_instance, value))
+            return value.sealed or None
+        return self.seal(model_instance, value)
 
     def _stored_again(self, instance, value: bytes, loaded_pk):
         """What to write for a value that is still bytes: a loaded value never read (written back
@@ -251,11 +316,11 @@ class EncryptedMixin:
         except DecryptionError:
             raise refused from None
         if loaded_pk == instance.pk:
-            return _Ciphertext(value)
+            return value
         # A copy of a loaded row (its pk changed): bind the value to the new row.
         if isinstance(plain, Destroyed):
             return None
-        return _Ciphertext(self.seal(instance, plain))
+        return self.seal(instance, plain)
 
     def select_format(self, compiler, sql, params):
         sql, params = super().select_format(compiler, sql, params)
@@ -266,7 +331,7 @@ class EncryptedMixin:
         return sql, params
 
     def get_prep_value(self, value):
-        if value is None or value.__class__ is _Ciphertext or value.__class__ is bytes:
+        if value is None or value.__class__ is bytes:
             return value  # written by pre_save, or a loaded value passed back unchanged
         raise TypeError(
             f"{self.model._meta.label}.{self.name} is encrypted: write it with save() and look it up through "
@@ -275,7 +340,9 @@ class EncryptedMixin:
 
     def get_db_prep_value(self, value, connection, prepared=False):
         value = self.get_prep_value(value)
-        return None if value is None else connection.Database.Binary(value)
+        if value is None or connection.vendor in _BYTES_AS_BINARY:
+            return value
+        return connection.Database.Binary(value)
 
     def get_lookup(self, lookup_name):
         # Pattern and range lookups would compare text with ciphertext and quietly return wrong
@@ -448,7 +515,8 @@ class EncryptedEmailField(EncryptedCharField):
 
 class EncryptedQuerySet(models.QuerySet):
     """Loads the data keys of all fetched rows in one query, so that a list of 10,000 rows
-    does not unwrap its keys one query at a time as values are read."""
+    does not unwrap its keys one query at a time as values are read; ``bulk_create`` does the
+    same for the rows it encrypts."""
 
     def _fetch_all(self):
         fetching = self._result_cache is None
@@ -456,26 +524,35 @@ class EncryptedQuerySet(models.QuerySet):
         if fetching and self._result_cache and self._iterable_class is ModelIterable:
             prefetch_keys(self._result_cache)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if objs:
+            prefetch_keys(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 EncryptedManager = models.Manager.from_queryset(EncryptedQuerySet)
 
 
 def prefetch_keys(instances) -> None:
     """Load, in one query, the data keys of the subjects whose values these instances hold."""
-    owner_attributes = {}
-    owners = set()
-    for instance in instances:
-        model = instance.__class__
-        attributes = owner_attributes.get(model)
+    if not isinstance(instances, list):
+        instances = list(instances)
+    classes = {instance.__class__ for instance in instances}
+    owners = {}  # by the UUID's int: an int hashes in C, a UUID in Python
+    for model in classes:
+        group = instances if len(classes) == 1 else [i for i in instances if i.__class__ is model]
+        attributes = _owner_attributes_of.get(model)
         if attributes is None:
-            attributes = owner_attributes[model] = _owner_attributes(model)
-        data = instance.__dict__
+            attributes = _owner_attributes_of[model] = _owner_attributes(model)
         for attribute in attributes:
-            owner = data.get(attribute)
-            if owner.__class__ is uuid.UUID:
-                owners.add(owner.int)  # ints hash in C; UUIDs hash in Python
+            values = [instance.__dict__.get(attribute) for instance in group]
+            owners.update({value.int: value for value in values if value.__class__ is _UUID})
     if owners:
-        datakeys.prefetch(uuid.UUID(int=number) for number in owners)
+        datakeys.prefetch(owners.values())
+
+
+_owner_attributes_of: dict[type, tuple[str, ...]] = {}
 
 
 def _owner_attributes(model) -> tuple[str, ...]:

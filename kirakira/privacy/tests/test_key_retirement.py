@@ -20,7 +20,7 @@ from kirakira.privacy.models import DataKey, MasterKeyEvent
 from kirakira.privacy.policy import checks as policy_checks
 from kirakira.privacy.retention import journal
 
-from .test_shredding_and_rotation import make_secret, new_key, use_keys
+from .test_shredding_and_rotation import _fresh_keyring, make_secret, new_key, use_keys  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.django_db
 
