@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
+from kirakira.common import clock
 from kirakira.common.testing import MemberFactory
 from kirakira.orders import lifecycle
 from kirakira.orders.testing import make_service, place_order, record_payment
@@ -17,8 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _as_in_production(settings):
     # The popups and the consent banner's digest come from the shared cache once drawn
-    # (kirakira/common/page_cache.py memo), as in production.
+    # (kirakira/common/page_cache.py memo), as in production; drawn per minute, so the test
+    # stays within one.
     settings.PAGE_CACHE_SECONDS = 120
+    with clock.frozen_at(clock.now()):
+        yield
 
 
 # Every logged-in page: the session, the user, and the usage log's INSERT (in a test's
