@@ -114,7 +114,7 @@ MIDDLEWARE = [
     # First: every answer, error pages included, carries X-Request-ID, and every log line its ID.
     "kirakira.common.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "kirakira.common.csp.CSPMiddleware",
     # Outside everything that can draw an error page: under /api/ every error becomes JSON.
     "kirakira.api.middleware.ApiErrorMiddleware",
     # An ETag on every GET answer and a 304 for a matching If-None-Match. Outside every

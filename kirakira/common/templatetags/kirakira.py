@@ -1,7 +1,10 @@
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import get_urlconf, translate_url
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 
 from kirakira.common.middleware import LANGUAGE_QUERY_PARAMETER
 
@@ -18,18 +21,24 @@ def language_links(context):
     request = context.get("request")
     path = request.path if request is not None else "/"
     current = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    links = []
-    for code, _name in settings.LANGUAGES:
-        url = translate_url(path, code)
-        links.append(
-            {
-                "code": code,
-                "label": {"ja": "日本語", "en": "English", "ko": "한국어"}.get(code, code),
-                "url": f"{url}?{urlencode({LANGUAGE_QUERY_PARAMETER: code})}",
-                "current": code == current,
-            }
-        )
-    return links
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return [
+        {**link, "current": link["code"] == current} for link in _links_for(path, get_language(), urlconf)
+    ]
+
+
+# translate_url resolves the path and reverses it once per language, on every page: the links of
+# a path are the same every time for one language and URLconf.
+@lru_cache(maxsize=1024)  # bounded: a 404 page links its path too
+def _links_for(path: str, active: str, urlconf: str) -> tuple[dict, ...]:
+    return tuple(
+        {
+            "code": code,
+            "label": {"ja": "日本語", "en": "English", "ko": "한국어"}.get(code, code),
+            "url": f"{translate_url(path, code)}?{urlencode({LANGUAGE_QUERY_PARAMETER: code})}",
+        }
+        for code, _name in settings.LANGUAGES
+    )
 
 
 @register.filter
