@@ -143,21 +143,12 @@ def test_a_task_queued_in_a_request_runs_in_the_worker_with_the_requests_id(clie
 def test_the_workers_own_lines_about_a_task_carry_the_id_of_the_request_that_queued_it(
     client, settings, json_lines
 ):
-    from kirakira.common.worker import Worker
+    from kirakira.common.tests.test_worker_faults import in_process_worker
 
     settings.TASKS = DB_TASKS
     response = client.get("/en/logs/")
     json_lines.clear()
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="in-process",
-        excluded_queue_names=[],
-    )
+    worker = in_process_worker()
     claimed = DBTaskResult.objects.get()
     claimed.claim(worker.worker_id)
     worker.run_task(claimed)
