@@ -6,7 +6,6 @@ and the like) gets the policy of the settings, so it is built once per process h
 when a test changes those settings; every other answer goes through django-csp unchanged.
 """
 
-import http.client
 from functools import cache
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
@@ -49,10 +48,7 @@ class CSPMiddleware(DjangoCSPMiddleware):
             hasattr(response, name) for name in _PER_ANSWER
         ):
             return super().process_response(request, response)
-        if settings.DEBUG and response.status_code in (
-            http.client.INTERNAL_SERVER_ERROR,
-            http.client.NOT_FOUND,
-        ):
+        if settings.DEBUG and response.status_code in (500, 404):  # as django-csp: Django's debug pages
             return response
         for header, report_only, exempt, setting in _HEADERS:
             policy = _built(report_only)
