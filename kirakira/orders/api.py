@@ -10,6 +10,7 @@ on data (the service's platforms, the platform's account ID rule) or on normalis
 
 import copy
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -56,6 +57,7 @@ from .normalization import (
     PHONE_MAX,
     PHOTO_LINK_MAX,
 )
+from .representation import order_data
 
 # The service layer names the platform ``platform``; the API calls it ``sns_platform``.
 _API_FIELD = {"platform": "sns_platform"}
@@ -240,7 +242,7 @@ class CancellationOutput(UnderCorrection):
     def get_refund_status(self, cancellation):
         # The order's refunds are prefetched with it, and the cancellation knows its order.
         refund = next(
-            (r for r in cancellation.order.refunds.all() if r.kind == RefundKind.CANCELLATION), None
+            (r for r in cancellation.order.refund_list if r.kind == RefundKind.CANCELLATION), None
         )
         return refund.status if refund is not None else None
 
@@ -292,6 +294,10 @@ class _CancellationField(serializers.Field):
 
 
 class OrderOutput(UnderCorrection):
+    """The shape of an order in the API (the schema); answers are built by
+    ``representation.order_data``, which must give the same for an order read by
+    ``selectors.orders_with_money_of``."""
+
     id = serializers.UUIDField()
     reference = serializers.CharField()
     service = ServiceRefOutput()
@@ -309,15 +315,16 @@ class OrderOutput(UnderCorrection):
     )
     payment = _PaymentField()
     cancellation = _CancellationField()
-    refunds = RefundOutput(many=True, help_text="Money the studio owes or has returned, oldest first.")
+    refunds = RefundOutput(
+        source="refund_list", many=True, help_text="Money the studio owes or has returned, oldest first."
+    )
     under_correction = _under_correction("order")
 
 
 def _order_response(request, order_id, status_code=status.HTTP_200_OK, **headers) -> Response:
     # Read again with what was paid and refunded, after the write's commit.
     order = selectors.order_with_money_of(request.user, order_id)
-    output = OrderOutput(order, context={"frozen": _frozen_of(request.user)})
-    return Response(output.data, status=status_code, headers=headers)
+    return Response(order_data(order, _frozen_of(request.user)), status=status_code, headers=headers)
 
 
 def _dotted(errors) -> dict:
@@ -478,7 +485,7 @@ class OrdersApi(APIView):
             selectors.orders_with_money_of(request.user),
             OrderOutput,
             statuses=OrderStatus,
-            context={"frozen": _frozen_of(request.user)},
+            represent=partial(order_data, frozen=_frozen_of(request.user)),
         )
 
     @extend_schema(

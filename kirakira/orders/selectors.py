@@ -17,6 +17,21 @@ def orders_of(member):
     return Order.objects.filter(member=member).select_related("service", "platform")
 
 
+def order_rows_of(member):
+    """The member's orders as their list shows them, newest first: plain values, no model
+    instance and nothing decrypted, since the list shows no personal data."""
+    return Order.objects.filter(member=member).values_list(
+        "pk",
+        "reference",
+        "service__name_ja",
+        "service__name_en",
+        "service__name_ko",
+        "price_yen",
+        "status",
+        "created_at",
+    )
+
+
 def order_of(member, order_id) -> Order:
     """One of the member's own orders; 404 for anyone else's (never a 403, which would confirm
     that the order exists)."""
@@ -30,7 +45,7 @@ def orders_with_money_of(member):
     """The member's orders with what was paid (``paid_yen``, payments less reversals), the
     cancellation and the refunds: a fixed number of queries however many orders. Only the
     columns shown are read from cancellations and refunds (the reason and the bank account,
-    encrypted, stay untouched)."""
+    encrypted, stay untouched). The refunds, oldest first, are the list ``refund_list``."""
     paid = (
         Payment.objects.filter(order=OuterRef("pk"))
         .order_by()
@@ -53,6 +68,7 @@ def orders_with_money_of(member):
                 queryset=Refund.objects.only(
                     "id", "order_id", "kind", "amount_yen", "status", "paid_on", "created_at"
                 ),
+                to_attr="refund_list",
             ),
         )
     )

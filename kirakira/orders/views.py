@@ -18,6 +18,7 @@ from . import selectors
 from .forms import CancelForm, OrderForm, PhoneChangeForm, RefundAccountChangeForm, RefundAccountForm
 from .lifecycle import CANCELLABLE, cancellation_refund, excess_due, paid_total
 from .models import AccountType, OrderEvent, OrderStatus, Payment, Refund, RefundStatus, Service
+from .rows import order_rows
 from .services import OPEN
 
 
@@ -188,7 +189,12 @@ class OrderListView(LoginRequiredMixin, ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        return selectors.orders_of(self.request.user)
+        return selectors.order_rows_of(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["orders"] = order_rows(context["orders"])
+        return context
 
 
 def _cell(value: str) -> str:
