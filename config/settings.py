@@ -203,7 +203,8 @@ AUTHENTICATION_BACKENDS = [
     # (see kirakira/accounts/throttles.py).
     "kirakira.accounts.throttles.LoginIdSlowdownBackend",
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, taking a session's user from the session's own query.
+    "kirakira.accounts.backends.SessionUserBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

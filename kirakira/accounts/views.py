@@ -21,7 +21,7 @@ from . import services
 from .forms import LoginForm, PasswordResetRequestForm, ProfileForm, RegistrationForm
 from .throttles import registration_message
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "kirakira.accounts.backends.SessionUserBackend"
 
 
 class RegisterView(FormView):

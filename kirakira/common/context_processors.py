@@ -20,7 +20,7 @@ CHROME_URLS = (
 
 
 @lru_cache(maxsize=64)
-def _chrome_urls(language: str, urlconf) -> dict[str, str]:
+def chrome_urls(language: str, urlconf) -> dict[str, str]:
     # Reversed once per language and URLconf instead of ten times on every page.
     return {name.replace(":", "_"): reverse(name) for name in CHROME_URLS}
 
@@ -28,5 +28,5 @@ def _chrome_urls(language: str, urlconf) -> dict[str, str]:
 def site(request):
     return {
         "STUDIO_NAME": settings.STUDIO_NAME,
-        "site_urls": _chrome_urls(get_language(), get_urlconf() or settings.ROOT_URLCONF),
+        "site_urls": chrome_urls(get_language(), get_urlconf() or settings.ROOT_URLCONF),
     }

@@ -2,7 +2,8 @@
 
 The home page, the privacy policy and its versions and changes are drawn alike for every visitor
 who is not logged in, per language and consent state; drawing them costs queries and template
-rendering on every hit, while a cached copy costs one or two cache reads. Django's own
+rendering on every hit, while a cached copy costs a cache read at most (a copy this process has
+already read or stored is kept in its memory under the same key). Django's own
 ``cache_page`` does not fit: it keys on the URL and the ``Vary`` headers (here ``Cookie``, which
 differs for everyone) and stores cookies with the page.
 
@@ -85,16 +86,47 @@ def generation() -> int:
     return value
 
 
+# What this process last read from, or wrote to, the shared cache under a key of this module:
+# a key holds the generation and the minute, so a copy here is exactly as fresh as the shared
+# one, and a page or a drawing used on every request costs no round trip to the cache server.
+# Emptied when this process bumps the generation; bounded, since old keys are never asked again.
+_local: dict[str, tuple[float, object]] = {}
+LOCAL_ENTRIES = 256
+
+
+def _cached(key: str):
+    entry = _local.get(key)
+    if entry is not None:
+        if entry[0] > time.monotonic():
+            return entry[1]
+        del _local[key]
+    value = shared_cache.get(key)
+    if value is not None:
+        _keep(key, value)
+    return value
+
+
+def _store(key: str, value) -> None:
+    shared_cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
+    _keep(key, value)
+
+
+def _keep(key: str, value) -> None:
+    if len(_local) >= LOCAL_ENTRIES:
+        _local.clear()
+    _local[key] = (time.monotonic() + settings.PAGE_CACHE_SECONDS, value)
+
+
 def memo(name: str, compute):
     """``compute()``'s result, shared by every process until the cached pages go stale (the same
     generation and minute): for what every page shows, such as the popups. Small values only."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return compute()
     key = f"kirakira:memo:{code_fingerprint()}:{generation()}:{clock.now():%Y%m%d%H%M}:{name}"
-    value = shared_cache.get(key)
+    value = _cached(key)
     if value is None:
         value = compute()
-        shared_cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
+        _store(key, value)
     return value
 
 
@@ -107,6 +139,7 @@ def invalidate() -> None:
 
 def _bump() -> None:
     _local_generation[:] = [None, 0.0]
+    _local.clear()
     try:
         shared_cache.incr(GENERATION_KEY)
     except ValueError:  # not there yet (or evicted): any new value leaves the old keys behind
@@ -160,7 +193,7 @@ def visitor_page(view):
         if not _servable(request):
             return view(request, *args, **kwargs)
         key = _key(request)
-        stored = shared_cache.get(key)
+        stored = _cached(key)
         if stored is not None:
             content_type, body = stored
             consent_id = request.consent.consent_id
@@ -173,11 +206,7 @@ def visitor_page(view):
             response = response.render()
         if _storable(request, response):
             body = response.content.decode(response.charset)
-            shared_cache.set(
-                key,
-                (response["Content-Type"], _body_for_storage(request, body)),
-                timeout=settings.PAGE_CACHE_SECONDS,
-            )
+            _store(key, (response["Content-Type"], _body_for_storage(request, body)))
         return response
 
     return cached_view

@@ -1,6 +1,7 @@
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from django.urls import translate_url
+from django.conf import settings
+from django.urls import get_urlconf, translate_url
 from django.utils.translation import get_language
 
 from . import selectors
@@ -29,7 +30,7 @@ class _ConsentContext:
     def next_path(self) -> str:
         """Where a choice returns to: this page in its language, without the query string (which
         may carry a token or a search that must not travel into a form)."""
-        return translate_url(self.request.path, get_language() or "ja")
+        return _translated(self.request.path, get_language() or "ja", get_urlconf() or settings.ROOT_URLCONF)
 
     @cached_property
     def banner(self) -> bool:
@@ -48,6 +49,13 @@ class _ConsentContext:
             language=language,
             dismissed=self.state.dismissed if self.state.accepted else (),
         )
+
+
+# translate_url resolves the path and reverses it: the same answer every time for one path,
+# language and URLconf, asked on every page (the cookie settings dialog).
+@lru_cache(maxsize=1024)  # bounded: a 404 page has its own path too
+def _translated(path: str, language: str, urlconf) -> str:
+    return translate_url(path, language)
 
 
 def consent(request):

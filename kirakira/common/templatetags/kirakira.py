@@ -2,35 +2,20 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
-from django.urls import get_urlconf, translate_url
+from django.urls import translate_url
 from django.utils.http import urlencode
-from django.utils.translation import get_language
 
 from kirakira.common.middleware import LANGUAGE_QUERY_PARAMETER
 
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def language_links(context):
-    """The current page in each language, for the header's switcher.
-
-    Only the path is translated; the query string is dropped so that nothing a page was given
-    (a token, a search) travels into another URL.
-    """
-    request = context.get("request")
-    path = request.path if request is not None else "/"
-    current = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return [
-        {**link, "current": link["code"] == current} for link in _links_for(path, get_language(), urlconf)
-    ]
-
-
-# translate_url resolves the path and reverses it once per language, on every page: the links of
-# a path are the same every time for one language and URLconf.
+# The current page in each language, for the header's switcher (templatetags/chrome.py). Only the
+# path is translated; the query string is dropped so that nothing a page was given (a token, a
+# search) travels into another URL. translate_url resolves the path and reverses it once per
+# language: the links of a path are the same every time for one language and URLconf.
 @lru_cache(maxsize=1024)  # bounded: a 404 page links its path too
-def _links_for(path: str, active: str, urlconf: str) -> tuple[dict, ...]:
+def links_for(path: str, active: str, urlconf: str) -> tuple[dict, ...]:
     return tuple(
         {
             "code": code,

@@ -25,9 +25,9 @@ def _as_in_production(settings):
         yield
 
 
-# Every logged-in page: the session, the user, and the usage log's INSERT (in a test's
-# transaction, inside a savepoint: two more statements).
-LOGGED_IN = 2 + 3
+# Every logged-in page: the session with its user (one query: SessionUserBackend), and the usage
+# log's INSERT (in a test's transaction, inside a savepoint: two more statements).
+LOGGED_IN = 1 + 3
 # Every API call with a token: the token with its user, the row of its last use (written at most
 # every 5 minutes; the first call here writes it), the usage log's INSERT with its savepoint.
 API = 1 + 3

@@ -86,7 +86,7 @@ def changelist(site, model, user, **params):
 
 
 def log_in(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="kirakira.accounts.backends.SessionUserBackend")
 
 
 def column_names(cl):

@@ -20,7 +20,7 @@ LIST = "/en/backoffice/schedule/scheduledjob/"
 
 
 def log_in(client, *roles):
-    client.force_login(StaffFactory(roles=list(roles)), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(StaffFactory(roles=list(roles)), backend="kirakira.accounts.backends.SessionUserBackend")
 
 
 @pytest.fixture
