@@ -50,5 +50,20 @@ keepalive = 5
 max_requests = 20000
 max_requests_jitter = 2000
 preload_app = True
+
+
+def when_ready(server):
+    """In the master, after the application is loaded and before any worker forks: build what a
+    fresh worker would otherwise build on its first requests (kirakira/common/warmup.py)."""
+    import gc
+
+    from kirakira.common.warmup import warm_process
+
+    server.log.info("Warmed up before forking: %s", warm_process())
+    # What the master built lives as long as the workers: out of every collection, and out of
+    # the copy-on-write that a collection's bookkeeping would cause in each forked worker.
+    gc.collect()
+    gc.freeze()
+
 # The proxy in front sends X-Forwarded-*; only a proxy on this machine is believed by default.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -48,6 +48,11 @@ def site_footer() -> str:
     )
 
 
+def warm_header(signed_in: bool) -> None:
+    """Draw the header of the active language ahead of the first page (common/warmup.py)."""
+    _header(get_language(), get_urlconf() or settings.ROOT_URLCONF, signed_in)
+
+
 @lru_cache(maxsize=32)
 def _header(language: str, urlconf, signed_in: bool) -> str:
     return render_to_string(

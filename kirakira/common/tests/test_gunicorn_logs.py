@@ -64,4 +64,7 @@ def test_gunicorns_lines_are_json_objects_and_it_writes_no_access_log(tmp_path):
         record = json.loads(line)  # every line: one JSON object
         assert {"time", "level", "logger", "message"} <= set(record)
     assert any(json.loads(line)["logger"] == "gunicorn.error" for line in filter(str.strip, lines))
+    # The master built the templates and the rest before forking (kirakira/common/warmup.py).
+    warmed = [json.loads(line)["message"] for line in lines if "Warmed up before forking" in line]
+    assert warmed and "'templates': " in warmed[0], "".join(lines)
     assert "secret-looking" not in rest and "secret-looking" not in "".join(lines)
