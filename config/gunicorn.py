@@ -57,6 +57,10 @@ def when_ready(server):
     fresh worker would otherwise build on its first requests (kirakira/common/warmup.py)."""
     import gc
 
+    from django.apps import apps
+
+    if not apps.is_installed("kirakira.common"):
+        return  # another application under this configuration (bench/bare)
     from kirakira.common.warmup import warm_process
 
     server.log.info("Warmed up before forking: %s", warm_process())
