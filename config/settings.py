@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "kirakira.consent",
     "kirakira.api",
     "kirakira.schedule",
+    "kirakira.legal",
 ]
 
 MIDDLEWARE = [
@@ -515,7 +516,20 @@ STUDIO_ADDRESS = env.str("STUDIO_ADDRESS", default="東京都渋谷区神南1-2-
 STUDIO_ADDRESS_EN = env.str("STUDIO_ADDRESS_EN", default="Kirakira Bldg. 5F, 1-2-3 Jinnan, Shibuya-ku, Tokyo")
 STUDIO_ADDRESS_KO = env.str("STUDIO_ADDRESS_KO", default="도쿄도 시부야구 진난 1-2-3 키라키라 빌딩 5층")
 STUDIO_REPRESENTATIVE = env.str("STUDIO_REPRESENTATIVE", default="山本 光")
+# Names as English and Korean pages show them (empty: the Japanese is shown).
+STUDIO_REPRESENTATIVE_EN = env.str("STUDIO_REPRESENTATIVE_EN", default="Hikaru Yamamoto")
+STUDIO_REPRESENTATIVE_KO = env.str("STUDIO_REPRESENTATIVE_KO", default="야마모토 히카루")
+# The seller's contact on the commerce disclosure (特定商取引法に基づく表記, /legal/commerce/). A
+# phone number is written as dialled in Japan; English and Korean pages show it as +81.
+STUDIO_PHONE = env.str("STUDIO_PHONE", default="03-0000-0001")
+STUDIO_EMAIL = env.str("STUDIO_EMAIL", default="support@kirakira.example")
+# Business days after a transfer is confirmed within which work on an order starts, and whether
+# the customer pays the bank's transfer fee: both stated on the commerce disclosure.
+SERVICE_START_BUSINESS_DAYS = env.int("SERVICE_START_BUSINESS_DAYS", default=3)
+TRANSFER_FEE_PAID_BY_CUSTOMER = env.bool("TRANSFER_FEE_PAID_BY_CUSTOMER", default=True)
 PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
+PRIVACY_OFFICER_NAME_EN = env.str("PRIVACY_OFFICER_NAME_EN", default="Makoto Kimura")
+PRIVACY_OFFICER_NAME_KO = env.str("PRIVACY_OFFICER_NAME_KO", default="기무라 마코토")
 PRIVACY_OFFICER_DEPARTMENT = env.str("PRIVACY_OFFICER_DEPARTMENT", default="個人情報保護室")
 PRIVACY_OFFICER_DEPARTMENT_EN = env.str(
     "PRIVACY_OFFICER_DEPARTMENT_EN", default="Personal Information Protection Office"

@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("orders/", include("kirakira.orders.urls")),
     path("consultations/", include("kirakira.consultations.urls")),
     path("consent/", include("kirakira.consent.urls")),
+    path("legal/", include("kirakira.legal.urls")),
     # The gate before personal data (second factor, pledge, training): before the back office,
     # whose catch-all would otherwise take these URLs.
     path("backoffice/gate/", include("kirakira.accounts.gate.urls")),

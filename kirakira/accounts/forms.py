@@ -49,7 +49,24 @@ class RegistrationForm(forms.Form):
             and cleaned["password1"] != cleaned["password2"]
         ):
             self.add_error("password2", _("The two passwords do not match."))
+            # register() is not reached now: the service's checks of the other fields run here, so
+            # that every error shows at once (fields already refused keep their own message).
+            self._add_service_errors(
+                services.registration_errors(
+                    login_id=cleaned.get("login_id", ""),
+                    name=cleaned.get("name", ""),
+                    email=cleaned.get("email", ""),
+                    password=cleaned["password1"],
+                    language="ja",
+                )
+            )
         return cleaned
+
+    def _add_service_errors(self, errors: dict) -> None:
+        for field, messages in errors.items():
+            name = "password1" if field == "password" else field
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, messages)
 
     def register(self, *, language: str):
         try:

@@ -36,12 +36,14 @@ from .validation import email_taken_message as _email_taken_message
 from .validation import validate_email_syntax as _validate_email_syntax
 
 
-def member_register(*, login_id: str, name: str, email: str, password: str, language: str) -> User:
-    """Create a member (unconfirmed) and queue the confirmation link with the row: both are
-    committed or neither is.
+def registration_errors(*, login_id: str, name: str, email: str, password: str, language: str) -> dict:
+    """Every field error a registration with these values would meet (``{field: [message]}``),
+    nothing written: for a form that cannot call ``member_register`` yet (its passwords differ)
+    and must still show every error at once."""
+    return _registration_checked(login_id, name, email, password, language)[1]
 
-    Raises ``ValidationError`` with a dict of field errors; on any error nothing is created.
-    """
+
+def _registration_checked(login_id, name, email, password, language) -> tuple[User, dict[str, list[str]]]:
     login_id, name, email = normalize_login_id(login_id), normalize_name(name), normalize_email(email)
     errors: dict[str, list[str]] = {}
     collect(errors, "login_id", validate_login_id, login_id)
@@ -53,8 +55,19 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
         password_validation.validate_password(password, user=candidate)
     except ValidationError as exc:
         errors["password"] = exc.messages
+    return candidate, errors
+
+
+def member_register(*, login_id: str, name: str, email: str, password: str, language: str) -> User:
+    """Create a member (unconfirmed) and queue the confirmation link with the row: both are
+    committed or neither is.
+
+    Raises ``ValidationError`` with a dict of field errors; on any error nothing is created.
+    """
+    candidate, errors = _registration_checked(login_id, name, email, password, language)
     if errors:
         raise ValidationError(errors)
+    email = candidate.email
 
     candidate.set_password(password)
     with transaction.atomic():

@@ -15,6 +15,7 @@ CHROME_URLS = (
     "accounts:login",
     "accounts:register",
     "privacy:policy",
+    "legal:commerce",
     "consent:settings",
 )
 

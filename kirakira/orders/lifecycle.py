@@ -246,20 +246,24 @@ def order_advance(*, order_id, step: str, actor) -> Order:
 CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.IN_PROGRESS)
 
 
-def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cancellation:
-    """The member cancels their order. Nothing paid: no refund. Money paid: a refund of all of
-    it is due, to the bank account the member gives (checked and stored encrypted)."""
+def _cancel_reason(reason) -> tuple[str, dict[str, list]]:
+    """The reason for a cancellation, cleaned, and its errors (by field) if it is not usable."""
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ValidationError({"reason": [_("Tell us why you are cancelling.")]})
+        return reason, {"reason": [_("Tell us why you are cancelling.")]}
     try:
         reason = clean_text(reason, multiline=True)
     except ValidationError as exc:
-        raise ValidationError({"reason": exc.error_list}) from None
+        return reason, {"reason": exc.messages}
     if len(reason) > NOTE_MAX:
-        raise ValidationError(
-            {"reason": [_("The reason is at most %(max)d characters long.") % {"max": NOTE_MAX}]}
-        )
+        return reason, {"reason": [_("The reason is at most %(max)d characters long.") % {"max": NOTE_MAX}]}
+    return reason, {}
+
+
+def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cancellation:
+    """The member cancels their order. Nothing paid: no refund. Money paid: a refund of all of
+    it is due, to the bank account the member gives (checked and stored encrypted)."""
+    reason, errors = _cancel_reason(reason)
     with transaction.atomic():
         order = _locked(order_id)
         if order.member_id != member.pk:
@@ -271,7 +275,15 @@ def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cance
                 code="not_cancellable",
             )
         due = cancellation_refund(order)
-        account = clean_refund_account(refund_account) if due > 0 else None
+        account = None
+        if due > 0:
+            # Checked even when the reason is wrong: the member sees every error at once.
+            try:
+                account = clean_refund_account(refund_account)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
         cancellation = Cancellation.objects.create(
             order=order,
             member_id=order.member_id,

@@ -237,3 +237,42 @@ def test_registration_page_shows_field_labels_in_japanese_by_default(client):
     assert response["Content-Language"] == "ja"
     for label in ("Login ID", "Name", "Email address", "Password", "Password (again)"):
         assert_page_says(response, ja(label))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_error_of_a_registration_shows_at_once_even_with_passwords_that_differ(
+    language, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    # Seen: the mismatch alone was shown, hiding a wrong login ID, name and a taken email.
+    existing = MemberFactory(login_id="hanako", email="hanako@example.com")
+    response = register(
+        client,
+        django_capture_on_commit_callbacks,
+        language=language,
+        login_id="hana ko",
+        name="\u3000\u3000",
+        email="Hanako@Example.COM",
+        password2=PASSWORD + "x",
+    )
+    translate = ja if language == "ja" else en
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert translate(MISMATCH) in errors["password2"]
+    assert translate(LOGIN_ID_CHARACTERS) in errors["login_id"]
+    assert translate(NAME_REQUIRED) in errors["name"]
+    assert translate(TAKEN_EMAIL) in errors["email"]
+    for message in (MISMATCH, LOGIN_ID_CHARACTERS, NAME_REQUIRED, TAKEN_EMAIL):
+        assert_page_says(response, translate(message))
+    assert list(User.objects.all()) == [existing]
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_a_weak_password_is_named_beside_the_mismatch(client, django_capture_on_commit_callbacks):
+    response = register(
+        client, django_capture_on_commit_callbacks, password1="qwertyuiop", password2="qwertyuiopx"
+    )
+    errors = response.context["form"].errors
+    assert ja(MISMATCH) in errors["password2"]
+    assert ja(COMMON) in errors["password1"]

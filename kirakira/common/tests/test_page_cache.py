@@ -31,7 +31,7 @@ def _page_cache_on(settings):
         yield
 
 
-PAGES = ("/", "/en/", "/ko/", "/privacy/policy/", "/en/privacy/policy/")
+PAGES = ("/", "/en/", "/ko/", "/privacy/policy/", "/en/privacy/policy/", "/legal/commerce/", "/ko/legal/commerce/")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

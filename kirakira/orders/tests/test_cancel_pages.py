@@ -294,6 +294,27 @@ def test_invalid_refund_details_are_shown_on_their_field(client, order, field, v
     unchanged(order, OrderStatus.PAID)
 
 
+def test_a_missing_reason_and_wrong_bank_details_are_shown_together(client, order):
+    # Seen: the missing reason alone was shown, hiding the wrong account number and holder.
+    pay(order)
+
+    response = send_cancel(
+        client, order, {"reason": "", **ACCOUNT, "account_number": "12AB", "account_holder": "山田花子"}
+    )
+
+    assert response.status_code == 400
+    form = response.context["cancel_form"]
+    assert set(form.errors) == {"reason", "account_number", "account_holder"}
+    body = response.content.decode()
+    for message in (
+        "Tell us why you are cancelling.",
+        "An account number is 4 to 17 digits.",
+        "Write the account holder in katakana or Latin letters",
+    ):
+        assert html.escape(message) in body
+    unchanged(order, OrderStatus.PAID)
+
+
 def test_missing_refund_details_when_money_was_paid_are_refused(client, order):
     pay(order)
 

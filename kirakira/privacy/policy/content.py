@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.utils.text import capfirst
-from django.utils.translation import get_language, ngettext, pgettext
+from django.utils.translation import ngettext, pgettext
 
+from kirakira.common.contact import in_language, phone_for_language
 from kirakira.common.roles import ROLE_DECLARATIONS, PolicyGroup
 from kirakira.privacy.catalog import Context, Item, Protection, Retention, catalog
 from kirakira.privacy.catalog.vocabulary import Mask, Purpose
@@ -271,28 +272,24 @@ def lockout() -> dict | None:
     }
 
 
-def _in_language(setting: str) -> str:
-    """A setting in the active language (``STUDIO_ADDRESS_EN``...), falling back to Japanese."""
-    language = (get_language() or "ja")[:2]
-    localized = getattr(settings, f"{setting}_{language.upper()}", "") if language in ("en", "ko") else ""
-    return localized or getattr(settings, setting)
 
 
 def officer() -> dict:
-    """The privacy officer's contact, shown on the policy page and the consultation pages."""
+    """The privacy officer's contact, shown on the policy page and the consultation pages: the
+    name in the page's script where one is set, the phone as the reader would dial it."""
     return {
-        "name": settings.PRIVACY_OFFICER_NAME,
-        "department": _in_language("PRIVACY_OFFICER_DEPARTMENT"),
+        "name": in_language("PRIVACY_OFFICER_NAME"),
+        "department": in_language("PRIVACY_OFFICER_DEPARTMENT"),
         "email": settings.PRIVACY_OFFICER_EMAIL,
-        "phone": settings.PRIVACY_OFFICER_PHONE,
+        "phone": phone_for_language(settings.PRIVACY_OFFICER_PHONE),
     }
 
 
 def studio() -> dict:
     return {
         "name": settings.STUDIO_NAME,
-        "address": _in_language("STUDIO_ADDRESS"),
-        "representative": settings.STUDIO_REPRESENTATIVE,
+        "address": in_language("STUDIO_ADDRESS"),
+        "representative": in_language("STUDIO_REPRESENTATIVE"),
         "officer": officer(),
     }
 
