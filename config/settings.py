@@ -366,6 +366,8 @@ ACCESS_REVIEW_WORKING_DAYS = env.str("ACCESS_REVIEW_WORKING_DAYS", default="mon-
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Input formats for dates as people type them in each language (2026/11/30 included).
+FORMAT_MODULE_PATH = ["kirakira.common.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
@@ -538,10 +540,17 @@ PRIVACY_OFFICER_DEPARTMENT_KO = env.str("PRIVACY_OFFICER_DEPARTMENT_KO", default
 PRIVACY_OFFICER_EMAIL = env.str("PRIVACY_OFFICER_EMAIL", default="privacy@kirakira.example")
 PRIVACY_OFFICER_PHONE = env.str("PRIVACY_OFFICER_PHONE", default="03-0000-0000")
 # Where members send their bank transfers (shown on order confirmations).
+# The account members transfer to. The bank and branch also as English and Korean pages show
+# them (empty: the Japanese); the account type is ordinary, current or savings (普通, 当座 and 貯蓄
+# are read as those), shown in the page's language; the holder exactly as the bank has it.
 STUDIO_BANK_ACCOUNT = {
     "bank_name": env.str("STUDIO_BANK_NAME", default="きらきら銀行"),
+    "bank_name_en": env.str("STUDIO_BANK_NAME_EN", default="Kirakira Bank"),
+    "bank_name_ko": env.str("STUDIO_BANK_NAME_KO", default="키라키라 은행"),
     "branch": env.str("STUDIO_BANK_BRANCH", default="渋谷支店 (123)"),
-    "account_type": env.str("STUDIO_BANK_ACCOUNT_TYPE", default="普通"),
+    "branch_en": env.str("STUDIO_BANK_BRANCH_EN", default="Shibuya Branch (123)"),
+    "branch_ko": env.str("STUDIO_BANK_BRANCH_KO", default="시부야 지점 (123)"),
+    "account_type": env.str("STUDIO_BANK_ACCOUNT_TYPE", default="ordinary"),
     "account_number": env.str("STUDIO_BANK_ACCOUNT_NUMBER", default="1234567"),
     "account_holder": env.str("STUDIO_BANK_ACCOUNT_HOLDER", default="ド）プレトスタジオ"),
 }
@@ -557,6 +566,9 @@ SESSION_ENGINE = "kirakira.accounts.session_tracking"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A year, as the preference cookies last (Django's default is 52 weeks, which the cookie table
+# would show as "364 days" beside "1 year").
+CSRF_COOKIE_AGE = 365 * 24 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -129,7 +131,12 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{order.reference}: {' '.join(exc.messages)}", messages.WARNING)
             else:
-                self.message_user(request, _("%(reference)s: done.") % {"reference": order.reference})
+                done = (
+                    _("%(reference)s: the work has started.")
+                    if step == "start"
+                    else _("%(reference)s: the work is completed.")
+                )
+                self.message_user(request, done % {"reference": order.reference})
 
     @admin.action(description=_("Start the work"), permissions=["work"])
     def start_work(self, request, queryset):
@@ -146,6 +153,8 @@ class PaymentForm(forms.ModelForm):
     class Meta:
         model = Payment
         fields = ["amount_yen", "received_on", "payer_name"]
+        # One line, as on the bank statement (the model's text field would draw a 10-row box).
+        widgets = {"payer_name": forms.TextInput(attrs={"size": 40})}
 
     def clean(self):
         cleaned = super().clean()
@@ -158,7 +167,8 @@ class PaymentForm(forms.ModelForm):
         return cleaned
 
     def clean_reference(self):
-        reference = self.cleaned_data["reference"].strip().upper()
+        # As typed from a statement, full-width characters included (ＫＡ２Ｂ… is KA2B…).
+        reference = unicodedata.normalize("NFKC", self.cleaned_data["reference"]).strip().upper()
         order = Order.objects.filter(reference=reference).first()
         if order is None:
             raise ValidationError(_("No order has this payment reference."))

@@ -12,7 +12,6 @@ import copy
 import uuid
 from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator, validate_slug
@@ -35,7 +34,7 @@ from kirakira.api.pagination import list_parameters, page_of, paginate
 from kirakira.privacy.rights import freeze
 from kirakira.privacy.rights.models import RightsRequest
 
-from . import idempotency, lifecycle, selectors, services
+from . import bank, idempotency, lifecycle, selectors, services
 from .models import (
     MAX_PHOTO_LINKS,
     NOTE_MAX,
@@ -270,7 +269,7 @@ class _PaymentField(serializers.Field):
             {
                 "amount_yen": order.price_yen,
                 "reference": order.reference,
-                "bank": settings.STUDIO_BANK_ACCOUNT,
+                "bank": bank.studio_account(),
             }
         )
 

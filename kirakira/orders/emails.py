@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from kirakira.privacy.rights import freeze
 
+from . import bank
+
 
 def send_order_placed(order) -> None:
     member = order.member
@@ -20,7 +22,7 @@ def send_order_placed(order) -> None:
                 "order": order,
                 "frozen": freeze.frozen_fields(order),
                 "member": member,
-                "bank": settings.STUDIO_BANK_ACCOUNT,
+                "bank": bank.studio_account(),
                 "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),
                 "site_url": settings.SITE_URL,
             },

@@ -306,23 +306,25 @@ def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cance
 def refund_mark_paid(*, refund_id, paid_on, amount_yen, actor) -> Refund:
     """Accounting records that a refund was transferred (the full amount due)."""
     _require(actor, "orders.record_payment")
-    amount_yen = _check_amount(amount_yen)
-    paid_on = _check_received_on(paid_on)
+    # Every field's error at once: a date in the future must not hide a wrong amount.
+    errors: dict[str, list[str]] = {}
+    for check, value in ((_check_amount, amount_yen), (_check_received_on, paid_on)):
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     with transaction.atomic():
         refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
         if refund is None:
             raise ValidationError(_("This refund does not exist."), code="not_found")
         if refund.status != RefundStatus.DUE:
             raise ValidationError(_("This refund has already been paid."), code="already_paid")
-        if amount_yen != refund.amount_yen:
-            raise ValidationError(
-                {
-                    "amount_yen": [
-                        _("The refund due is %(amount)s yen; pay exactly that.")
-                        % {"amount": f"{refund.amount_yen:,}"}
-                    ]
-                }
-            )
+        if "amount_yen" not in errors and amount_yen != refund.amount_yen:
+            errors["amount_yen"] = [
+                _("The refund due is %(amount)s yen; pay exactly that.") % {"amount": f"{refund.amount_yen:,}"}
+            ]
+        if errors:
+            raise ValidationError(errors)
         refund.status, refund.paid_on, refund.paid_amount_yen, refund.paid_by = (
             RefundStatus.PAID,
             paid_on,

@@ -6,10 +6,10 @@ same dictionary without DRF's per-field machinery, which resolved some 27 fields
 cost. ``tests/test_representation.py`` holds the two equal for orders in every state.
 """
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
+from .bank import studio_account
 from .models import OrderStatus, RefundKind
 
 # DRF's own formatting of a time and a day (ISO 8601 in the current time zone, "Z" for UTC), so
@@ -48,15 +48,7 @@ def order_data(order, frozen: Frozen) -> dict:
 def _payment(order) -> dict | None:
     if order.status != OrderStatus.AWAITING_PAYMENT:
         return None
-    bank = settings.STUDIO_BANK_ACCOUNT
-    return {
-        "amount_yen": order.price_yen,
-        "reference": order.reference,
-        "bank": {
-            name: str(bank[name])
-            for name in ("bank_name", "branch", "account_type", "account_number", "account_holder")
-        },
-    }
+    return {"amount_yen": order.price_yen, "reference": order.reference, "bank": studio_account()}
 
 
 def _cancellation(order, refunds, frozen: Frozen) -> dict | None:

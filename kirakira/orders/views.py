@@ -1,7 +1,6 @@
 import csv
 import io
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Prefetch
@@ -14,7 +13,7 @@ from django.views.generic import ListView
 
 from kirakira.common import clock
 
-from . import selectors
+from . import bank, selectors
 from .forms import CancelForm, OrderForm, PhoneChangeForm, RefundAccountChangeForm, RefundAccountForm
 from .lifecycle import CANCELLABLE, cancellation_refund, excess_due, paid_total
 from .models import AccountType, OrderEvent, OrderStatus, Payment, Refund, RefundStatus, Service
@@ -90,7 +89,7 @@ def _render_detail(
     context = {
         "order": order,
         "awaiting_payment": awaiting_payment,
-        "bank": settings.STUDIO_BANK_ACCOUNT if awaiting_payment else None,
+        "bank": bank.studio_account() if awaiting_payment else None,
         "events": order.events.all(),
         "paid_total": paid,
         "refund_on_cancel": refund_on_cancel,

@@ -161,3 +161,13 @@ def test_an_undeclared_cookie_fails_the_test_client_guard(client, settings):
 def test_consent_posts_need_no_csrf_cookie(client):
     response = client.post("/consent/", {"choice": "refuse"}, HTTP_ORIGIN=ORIGIN)
     assert set(response.cookies) == {"kirakira_consent"}
+
+
+def test_the_cookie_table_says_a_year_alike_for_every_cookie_kept_a_year(client):
+    # Seen: "364日間" beside "1年" (Django's CSRF cookie lasts 52 weeks by default).
+    html = client.get("/privacy/policy/").content.decode()
+    table = html[html.index('id="cookie-table"') : html.index("</table>", html.index('id="cookie-table"'))]
+    assert "364" not in table
+    lifetimes = {c.name: c.max_age for c in cookies()}
+    assert lifetimes["csrftoken"] == 365 * 24 * 60 * 60
+    assert re.search(r"<code>csrftoken</code></td>.*?1年", table, re.S)

@@ -2,6 +2,7 @@
 works the orders, each seeing personal fields as the catalog allows."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -92,6 +93,29 @@ def test_customer_service_starts_and_completes_the_work(client, order):
         assert order.status == status
 
 
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_each_work_step_reports_what_it_did(client, order, prefix):
+    # Seen: starting the work was reported as "完了しました" (completed).
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    _record(client, order, 3000)
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    said = {}
+    for action in ("start_work", "complete_work"):
+        response = client.post(
+            f"{prefix}/backoffice/orders/order/",
+            {"action": action, "_selected_action": [str(order.pk)]},
+            follow=True,
+        )
+        said[action] = [str(m) for m in response.context["messages"]]
+    said = {action: [m for m in shown if m.startswith(order.reference)] for action, shown in said.items()}
+    if prefix:
+        assert said["start_work"] == [f"{order.reference}: the work has started."]
+        assert said["complete_work"] == [f"{order.reference}: the work is completed."]
+    else:
+        assert said["start_work"] == [f"{order.reference}：作業を開始しました。"]
+        assert said["complete_work"] == [f"{order.reference}：作業が完了しました。"]
+
+
 def test_accounting_has_no_work_actions(client, order):
     client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
     client.post("/en/backoffice/orders/order/", {"action": "start_work", "_selected_action": [str(order.pk)]})
@@ -107,3 +131,46 @@ def test_the_member_sees_each_step_on_the_order_page(client, order):
     for label in ("Order placed", "Payment received", "Paid in full", "Paid more than the price"):
         assert label in html
     assert Order.objects.get().status == OrderStatus.PAID
+
+
+@pytest.mark.parametrize(
+    ("typed_reference", "typed_date"),
+    [
+        ("full width", "slashes"),
+        ("full width", "kanji"),
+        ("lower case", "dots"),
+    ],
+)
+def test_accounting_types_the_reference_and_date_as_a_statement_shows_them(
+    client, order, typed_reference, typed_date
+):
+    # Seen: 2026/11/30 was refused, and a full-width reference matched no order.
+    import unicodedata
+
+    today = timezone.localdate(clock.now())
+    reference = {
+        "full width": "".join(chr(ord(c) + 0xFEE0) for c in order.reference),
+        "lower case": order.reference.lower(),
+    }[typed_reference]
+    assert unicodedata.normalize("NFKC", reference).upper() == order.reference
+    date = {
+        "slashes": today.strftime("%Y/%m/%d"),
+        "kanji": f"{today.year}年{today.month}月{today.day}日",
+        "dots": today.strftime("%Y.%m.%d"),
+    }[typed_date]
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    response = client.post(
+        "/backoffice/orders/payment/add/",
+        {"reference": reference, "amount_yen": "3000", "received_on": date, "payer_name": "ヤマダ ハナコ"},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.payments.get().received_on == today
+
+
+def test_the_payer_name_is_one_line(client, db):
+    client.force_login(StaffFactory(roles=[Role.ACCOUNTING]))
+    html = client.get("/backoffice/orders/payment/add/").content.decode()
+    assert re.search(r'<input type="text" name="payer_name"', html)
+    assert 'name="payer_name" rows' not in html and "<textarea name=\"payer_name\"" not in html

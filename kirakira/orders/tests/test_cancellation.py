@@ -1,5 +1,7 @@
 """Cancelling an order and refunding it, at the service level; and revealing a masked value."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -152,6 +154,22 @@ def test_accounting_pays_the_refund_once_and_the_member_hears_of_it(
     assert len(mailoutbox) == 1 and "1234567" not in mailoutbox[0].body
     with pytest.raises(ValidationError):
         lifecycle.refund_mark_paid(refund_id=refund.pk, paid_on=today, amount_yen=3000, actor=accountant)
+
+
+def test_a_future_date_and_a_wrong_amount_are_refused_together(order, accountant):
+    # Seen: the back office's mark-paid showed the future date alone, hiding the wrong amount.
+    pay(order, accountant)
+    lifecycle.order_cancel(order_id=order.pk, member=order.member, reason="x", refund_account=ACCOUNT)
+    refund = Refund.objects.get()
+    tomorrow = timezone.localdate(clock.now()) + timedelta(days=1)
+    with pytest.raises(ValidationError) as excinfo, translation.override("en"):
+        lifecycle.refund_mark_paid(refund_id=refund.pk, paid_on=tomorrow, amount_yen=2999, actor=accountant)
+    assert excinfo.value.message_dict == {
+        "received_on": ["The date cannot be in the future."],
+        "amount_yen": ["The refund due is 3,000 yen; pay exactly that."],
+    }
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DUE
 
 
 def test_customer_service_cannot_pay_refunds(order, accountant):

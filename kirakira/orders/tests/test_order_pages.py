@@ -154,7 +154,7 @@ def test_a_confirmed_member_orders_and_gets_the_payment_details(
         order.reference,
         bank["bank_name"],
         bank["branch"],
-        bank["account_type"],
+        "普通",  # the account type's label in the page's language
         bank["account_number"],
         bank["account_holder"],
         "Instagram",
@@ -433,6 +433,19 @@ def test_the_order_page_is_in_english_under_en(client, member, service):
         order.reference,
     ):
         assert expected in body, expected
+
+
+@pytest.mark.django_db
+def test_the_bank_box_is_in_the_pages_language(client, member, service):
+    # Seen: the English page showed 普通 and the Japanese bank name.
+    order = place(member, service)
+    english = page(client.get(detail_url(order, "/en")))
+    box = english[english.index("payment-heading") : english.index("</section>", english.index("payment-heading"))]
+    assert "Kirakira Bank Shibuya Branch (123)" in box
+    assert "Ordinary (普通) 1234567" in box
+    assert "きらきら銀行" not in box and "渋谷支店" not in box
+    japanese = page(client.get(detail_url(order)))
+    assert "きらきら銀行 渋谷支店 (123)" in japanese and "普通 1234567" in japanese
 
 
 @pytest.mark.django_db

@@ -37,6 +37,15 @@ ORDER_FIELDS = {
     "under_correction",
 }
 
+# The studio's account as the settings' defaults give it, in Japanese (the API's default language).
+STUDIO_ACCOUNT_JA = {
+    "bank_name": "きらきら銀行",
+    "branch": "渋谷支店 (123)",
+    "account_type": "普通",
+    "account_number": "1234567",
+    "account_holder": "ド）プレトスタジオ",
+}
+
 
 def make_service(platforms=("instagram", "x"), **overrides):
     data = {
@@ -223,7 +232,7 @@ def test_a_new_order_carries_the_payment_details(client, settings):
     assert body["payment"] == {
         "amount_yen": 12000,
         "reference": body["reference"],
-        "bank": settings.STUDIO_BANK_ACCOUNT,
+        "bank": STUDIO_ACCOUNT_JA,
     }
 
 
@@ -585,7 +594,7 @@ def test_the_detail_shows_the_callers_order(client, settings):
     body = response.json()
     assert set(body) == ORDER_FIELDS
     assert body["id"] == str(order.pk)
-    assert body["payment"]["bank"] == settings.STUDIO_BANK_ACCOUNT
+    assert body["payment"]["bank"] == STUDIO_ACCOUNT_JA
     assert body["payment"]["amount_yen"] == 3000
 
 
@@ -686,3 +695,26 @@ def test_the_schema_describes_the_orders_api(client):
     assert {"201", "400", "401", "403"} <= set(paths["/api/v1/orders"]["post"]["responses"])
     assert paths["/api/v1/orders/{order_id}"]["get"]["security"]
     assert "404" in paths["/api/v1/orders/{order_id}"]["get"]["responses"]
+
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "bank_name", "branch", "account_type"),
+    [
+        ("en", "Kirakira Bank", "Shibuya Branch (123)", "Ordinary (普通)"),
+        ("ko", "키라키라 은행", "시부야 지점 (123)", "보통(普通)"),
+    ],
+)
+def test_the_bank_account_comes_in_the_requests_language(client, language, bank_name, branch, account_type):
+    member = MemberFactory()
+    order = _place(member, make_service(price_yen=3000))
+    response = client.get(
+        f"{ORDERS_URL}/{order.pk}", HTTP_ACCEPT_LANGUAGE=language, **_auth(_token_for(member))
+    )
+    assert response.json()["payment"]["bank"] == {
+        **STUDIO_ACCOUNT_JA,
+        "bank_name": bank_name,
+        "branch": branch,
+        "account_type": account_type,
+    }

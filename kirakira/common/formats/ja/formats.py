@@ -1,0 +1,3 @@
+# Dates as typed in Japan: 2026-11-30, 2026/11/30, 2026.11.30, 2026年11月30日. Only the input
+# formats are set here; everything else is Django's own for the language (FORMAT_MODULE_PATH).
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]

@@ -1,0 +1,3 @@
+# Dates as typed in Korea (2026.11.30, 2026-11-30, 2026/11/30, 2026년 11월 30일); the rest is
+# Django's own for the language (FORMAT_MODULE_PATH).
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y년 %m월 %d일", "%Y년%m월%d일"]
