@@ -1,5 +1,8 @@
 """Builders for tests of the orders app: a service, an order placed through the real service
-function, and a payment recorded through the real lifecycle."""
+function, a payment recorded through the real lifecycle, a refund account, and a member's open
+correction of one field."""
+
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -48,4 +51,30 @@ def record_payment(order, *, amount=None, accountant=None):
         received_on=timezone.localdate(clock.now()),
         payer_name="ヤマダ ハナコ",
         actor=accountant or StaffFactory(roles=[Role.ACCOUNTING]),
+    )
+
+
+# A refund account as a member types it (the service folds the half-width katakana and the dash).
+REFUND_ACCOUNT = {
+    "bank_name": "きらきら銀行",
+    "branch": "渋谷支店",
+    "account_type": "ordinary",
+    "account_number": "123-4567",
+    "account_holder": "ﾔﾏﾀﾞ ﾊﾅｺ",
+}
+
+
+def open_correction(row, field, *, member_id=None):
+    """The row's owner asks for ``field`` of ``row`` to be corrected (policy C7): open, so frozen."""
+    from kirakira.privacy.rights.models import RightsRequest
+
+    return RightsRequest.objects.create(
+        member_id=member_id or row.member_id,
+        kind="correction",
+        due_at=clock.now() + timedelta(days=10),
+        target=row._meta.label,
+        target_id=str(row.pk),
+        target_field=field,
+        wrong_value="wrong",
+        right_value="right",
     )

@@ -18,16 +18,9 @@ from kirakira.orders.models import (
     Refund,
     RefundStatus,
 )
+from kirakira.orders.testing import REFUND_ACCOUNT as ACCOUNT
 from kirakira.orders.testing import make_service, place_order
 from kirakira.privacy.audit.reveal import reveal
-
-ACCOUNT = {
-    "bank_name": "きらきら銀行",
-    "branch": "渋谷支店",
-    "account_type": "ordinary",
-    "account_number": "123-4567",
-    "account_holder": "ﾔﾏﾀﾞ ﾊﾅｺ",
-}
 
 
 @pytest.fixture

@@ -4,44 +4,21 @@ payment, paid, overpaid with a refund asked for, cancelled after payment with it
 cancelled unpaid, and with fields under correction; in each language."""
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.utils import translation
 
-from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.orders import lifecycle, selectors
 from kirakira.orders.api import OrderOutput, _frozen_of
 from kirakira.orders.models import Refund
 from kirakira.orders.representation import order_data
-from kirakira.orders.testing import make_service, place_order, record_payment
-from kirakira.privacy.rights.models import RightsRequest
+from kirakira.orders.testing import REFUND_ACCOUNT as ACCOUNT
+from kirakira.orders.testing import make_service, open_correction, place_order, record_payment
 
 pytestmark = pytest.mark.django_db
-
-ACCOUNT = {
-    "bank_name": "きらきら銀行",
-    "branch": "渋谷支店",
-    "account_type": "ordinary",
-    "account_number": "123-4567",
-    "account_holder": "ﾔﾏﾀﾞ ﾊﾅｺ",
-}
-
-
-def _correction(row, field):
-    RightsRequest.objects.create(
-        member_id=row.member_id if hasattr(row, "member_id") else row.order.member_id,
-        kind="correction",
-        due_at=clock.now() + timedelta(days=10),
-        target=row._meta.label,
-        target_id=str(row.pk),
-        target_field=field,
-        wrong_value="wrong",
-        right_value="right",
-    )
-
 
 @pytest.fixture
 def member_with_every_kind_of_order():
@@ -65,10 +42,10 @@ def member_with_every_kind_of_order():
     )
     unpaid = place_order(member=member, service=service)
     lifecycle.order_cancel(order_id=unpaid.pk, member=member, reason="間違えました")
-    _correction(paid, "phone")
-    _correction(paid, "sns_account_id")
-    _correction(cancellation, "refund_account_number")
-    _correction(refund, "account_holder")
+    open_correction(paid, "phone")
+    open_correction(paid, "sns_account_id")
+    open_correction(cancellation, "refund_account_number", member_id=member.pk)
+    open_correction(refund, "account_holder", member_id=member.pk)
     return member
 
 

@@ -7,7 +7,6 @@ The pages are requested under /en/, so the expected texts are the English msgids
 
 import html
 import json
-from datetime import timedelta
 
 import pytest
 import yaml
@@ -19,11 +18,10 @@ from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.orders import lifecycle, services
 from kirakira.orders.models import Order, OrderEvent, OrderStatus, Refund, RefundStatus
-from kirakira.orders.testing import place_order, record_payment
+from kirakira.orders.testing import open_correction, place_order, record_payment
 from kirakira.orders.tests.test_cancel_pages import raw_column
 from kirakira.orders.tests.test_orders_api import _auth, _error_body, _token_for
 from kirakira.privacy.rights import freeze
-from kirakira.privacy.rights.models import RightsRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -126,19 +124,6 @@ def snapshot(order):
     """What a refused change must leave as it was."""
     order = Order.objects.get(pk=order.pk)
     return order.phone, order.phone_index, order.updated_at, kinds(order)
-
-
-def open_correction(row, field) -> RightsRequest:
-    return RightsRequest.objects.create(
-        member_id=row.member_id,
-        kind="correction",
-        due_at=clock.now() + timedelta(days=10),
-        target=row._meta.label,
-        target_id=str(row.pk),
-        target_field=field,
-        wrong_value="wrong",
-        right_value="right",
-    )
 
 
 # --- The phone number, on the order's page ------------------------------------------------------
