@@ -10,7 +10,7 @@ from kirakira.common import errors as page_errors
 from kirakira.common import health
 from kirakira.common.i18n_urls import i18n_patterns
 from kirakira.common.page_cache import visitor_page
-from kirakira.common.views import HomeView
+from kirakira.common.views import HomeView, favicon
 
 admin.site.site_header = _("Kirakira back office")
 admin.site.site_title = _("Kirakira back office")
@@ -20,6 +20,7 @@ urlpatterns = [
     # Probes, outside the language prefix; answered first by HealthMiddleware (kirakira/common/health.py).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include((api_v1_urls, "api_v1"))),
     path("api/", include(api_docs_urls)),
 ]

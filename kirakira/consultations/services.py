@@ -4,6 +4,7 @@ Pages and the API call these; every change of state takes a row lock on the cons
 a member's reopen and a staff member's reply cannot interleave.
 """
 
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -280,7 +281,8 @@ def _clean_email(value) -> str:
 
     if not isinstance(value, str):
         raise ValidationError(_("This must be text."), code="invalid")
-    value = value.strip()
+    # Folded as registration folds it: an address typed in full-width characters is accepted.
+    value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         raise ValidationError(_("Enter your email address."), code="required")
     if len(value) > EMAIL_MAX:

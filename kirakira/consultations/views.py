@@ -211,6 +211,14 @@ class VisitorConfirmView(View):
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
+                messages.success(
+                    request,
+                    _(
+                        "Thank you: your consultation has reached our staff. This page is your private link "
+                        "to it, where their replies appear: bookmark it or keep the email we sent you, and do "
+                        "not share it."
+                    ),
+                )
                 return redirect("consultations:visitor_thread", token=tokens.thread_token(consultation))
         return render(request, self.template_name, {"error": error}, status=400)
 

@@ -48,17 +48,17 @@ def _locked(order_id) -> Order:
     return order
 
 
-def _record_event(order: Order, kind: str) -> OrderEvent:
-    event = OrderEvent.objects.create(order=order, kind=kind, status=order.status)
+def _record_event(order: Order, kind: str, amount_yen: int | None = None) -> OrderEvent:
+    event = OrderEvent.objects.create(order=order, kind=kind, status=order.status, amount_yen=amount_yen)
     enqueue_order_email(order, f"event:{event.pk}")  # in the step's transaction, with the event
     return event
 
 
-def _set_status(order: Order, status: str, kind: str) -> None:
+def _set_status(order: Order, status: str, kind: str, amount_yen: int | None = None) -> None:
     order.status = status
     order.updated_at = clock.now()
     order.save(update_fields=["status", "updated_at"])
-    _record_event(order, kind)
+    _record_event(order, kind, amount_yen)
 
 
 def paid_total(order: Order) -> int:
@@ -145,14 +145,14 @@ def _settle(order: Order, total_before: int) -> None:
     any payment that takes the total past the price (the excess must be refunded)."""
     total = paid_total(order)
     if order.status == OrderStatus.AWAITING_PAYMENT and total >= order.price_yen:
-        _set_status(order, OrderStatus.PAID, OrderEvent.Kind.PAID)
+        _set_status(order, OrderStatus.PAID, OrderEvent.Kind.PAID, total)
     elif order.status == OrderStatus.PAID and total < order.price_yen:
         # Only a reversal lowers the total, and it writes its own event (with the new status).
         order.status = OrderStatus.AWAITING_PAYMENT
         order.updated_at = clock.now()
         order.save(update_fields=["status", "updated_at"])
     if total > order.price_yen and total > max(total_before, order.price_yen):
-        _record_event(order, OrderEvent.Kind.OVERPAID)
+        _record_event(order, OrderEvent.Kind.OVERPAID, total - order.price_yen)
 
 
 def clean_payment_input(amount_yen, received_on, payer_name) -> tuple[int, datetime.date, str]:
@@ -189,7 +189,7 @@ def payment_record(*, order_id, amount_yen, received_on, payer_name: str, actor)
             payer_name=payer_name,
             recorded_by=actor,
         )
-        _record_event(order, OrderEvent.Kind.PAYMENT_RECORDED)
+        _record_event(order, OrderEvent.Kind.PAYMENT_RECORDED, amount_yen)
         _settle(order, total_before)
     return payment
 
@@ -217,7 +217,7 @@ def payment_reverse(*, payment_id, actor) -> Payment:
             recorded_by=actor,
         )
         _settle(order, total_before)
-        _record_event(order, OrderEvent.Kind.PAYMENT_REVERSED)
+        _record_event(order, OrderEvent.Kind.PAYMENT_REVERSED, original.amount_yen)
     return reversal
 
 
@@ -299,7 +299,7 @@ def order_cancel(*, order_id, member, reason: str, refund_account=None) -> Cance
                 amount_yen=due,
                 **account,
             )
-        _set_status(order, OrderStatus.CANCELLED, OrderEvent.Kind.CANCELLED)
+        _set_status(order, OrderStatus.CANCELLED, OrderEvent.Kind.CANCELLED, due or None)
     return cancellation
 
 
@@ -333,7 +333,7 @@ def refund_mark_paid(*, refund_id, paid_on, amount_yen, actor) -> Refund:
         )
         refund.save(update_fields=["status", "paid_on", "paid_amount_yen", "paid_by"])
         order = _locked(refund.order_id)
-        _record_event(order, OrderEvent.Kind.REFUND_PAID)
+        _record_event(order, OrderEvent.Kind.REFUND_PAID, refund.amount_yen)
     return refund
 
 
@@ -352,5 +352,5 @@ def overpayment_refund_request(*, order_id, member, refund_account) -> Refund:
         refund = Refund.objects.create(
             order=order, member_id=order.member_id, kind=RefundKind.OVERPAYMENT, amount_yen=due, **account
         )
-        _record_event(order, OrderEvent.Kind.REFUND_REQUESTED)
+        _record_event(order, OrderEvent.Kind.REFUND_REQUESTED, refund.amount_yen)
     return refund

@@ -257,6 +257,9 @@ class OrderEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     status = models.CharField(_("status after"), max_length=20, choices=OrderStatus.choices)
     occurred_at = models.DateTimeField(_("time"), default=clock.now, editable=False)
+    # The money the step moved (a payment, its reversal, a refund due or paid), shown beside it;
+    # empty for steps that move none, and for steps recorded before amounts were kept.
+    amount_yen = models.PositiveIntegerField(_("amount (yen)"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order event")

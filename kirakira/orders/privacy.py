@@ -175,6 +175,7 @@ catalog.register(
         "kind",
         "status",
         "occurred_at",
+        "amount_yen",
         reason="the steps of an order, kept with the order as part of its contract record",
     ),
 )

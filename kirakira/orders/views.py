@@ -12,6 +12,8 @@ from django.views import View
 from django.views.generic import ListView
 
 from kirakira.common import clock
+from kirakira.privacy.catalog.masking import mask_value
+from kirakira.privacy.catalog.vocabulary import Mask
 
 from . import bank, selectors
 from .forms import CancelForm, OrderForm, PhoneChangeForm, RefundAccountChangeForm, RefundAccountForm
@@ -58,6 +60,12 @@ class OrderNewView(LoginRequiredMixin, View):
         return self._render(request, form, status=400)
 
 
+# An overpaid order's page carries the overpayment form beside the cancel form, with the same
+# fields: prefixed, so that one page never holds two ``id_bank_name`` (a label would focus the
+# other form's field).
+OVERPAYMENT_PREFIX = "overpayment"
+
+
 def _render_detail(
     request, order, *, cancel_form=None, refund_form=None, phone_form=None, account_form=None, status=200
 ):
@@ -72,15 +80,17 @@ def _render_detail(
         cancel_form = CancelForm(refund_due=refund_on_cancel > 0)
     excess = excess_due(order, paid=paid, refunded=refunded)
     if refund_form is None and excess > 0:
-        refund_form = RefundAccountForm()
+        refund_form = RefundAccountForm(prefix=OVERPAYMENT_PREFIX)
     if phone_form is None and order.status in OPEN:
         phone_form = PhoneChangeForm()
-    # The member's own refunds still to be paid, with the account each goes to (theirs to see).
-    due_refunds = [refund for refund in refunds if refund.status == RefundStatus.DUE]
-    for refund in due_refunds:
+    # Every refund of the order with its state and the account it goes (or went) to, the number
+    # masked as everywhere else: the change form below holds the full account of one still due.
+    for refund in refunds:
         refund.account_type_label = (
             AccountType(refund.account_type).label if refund.account_type in AccountType.values else ""
         )
+        refund.masked_number = mask_value(refund.account_number, Mask.LAST4)
+    due_refunds = [refund for refund in refunds if refund.status == RefundStatus.DUE]
     if account_form is None and due_refunds:
         latest = due_refunds[-1]
         account_form = RefundAccountChangeForm(
@@ -97,6 +107,7 @@ def _render_detail(
         "refund_form": refund_form if excess > 0 else None,
         "excess": excess,
         "phone_form": phone_form,
+        "refunds": refunds,
         "due_refunds": due_refunds,
         "account_form": account_form,
     }
@@ -142,7 +153,7 @@ class OrderRefundAccountView(LoginRequiredMixin, View):
 
     def post(self, request, order_id):
         order = selectors.order_of(request.user, order_id)
-        form = RefundAccountForm(request.POST)
+        form = RefundAccountForm(request.POST, prefix=OVERPAYMENT_PREFIX)
         if form.is_valid():
             refund = form.request_refund(order, request.user)
             if refund is not None:

@@ -42,3 +42,11 @@ def yen(amount) -> str:
     if amount is None or amount == "":
         return ""
     return gettext("¥%(amount)s") % {"amount": f"{int(amount):,}"}
+
+
+@register.filter
+def phone(number) -> str:
+    """A phone number in one written form (``common.contact.display_phone``)."""
+    from kirakira.common.contact import display_phone
+
+    return display_phone(str(number)) if number else ""

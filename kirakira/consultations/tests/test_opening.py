@@ -351,6 +351,18 @@ def test_a_visitor_opens_a_consultation_and_is_asked_to_confirm(
     assert tokens.read_confirmation_token(link.split("/")[-2]) == str(consultation.pk)
 
 
+def test_a_visitor_may_type_the_email_address_in_full_width_as_registration_allows(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    # Seen: registration accepted ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｃｏｍ, the visitor's form refused it.
+    typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in VISITOR_EMAIL)
+    assert typed != VISITOR_EMAIL
+    visitor_opens(client, mailoutbox, django_capture_on_commit_callbacks, email=f" {typed} ")
+    assert Consultation.objects.get().visitor_email == VISITOR_EMAIL
+    (mail,) = mailoutbox
+    assert mail.to == [VISITOR_EMAIL]
+
+
 def test_a_visitor_writing_under_en_gets_english_pages_and_email(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -422,6 +434,13 @@ def test_the_confirmation_link_shows_a_button_and_works_once(
     assert consultation.reference in received.subject
     assert VISITOR_NAME not in received.subject and SUBJECT not in received.subject
     assert thread_link(received) == response["Location"]
+    # Seen: the thread then showed no word of success, nor that its address is a private link.
+    thread = page(client.get(location))
+    assert said(
+        "ja",
+        "Thank you: your consultation has reached our staff. This page is your private link to it, where "
+        "their replies appear: bookmark it or keep the email we sent you, and do not share it.",
+    ) in thread
 
     used = said("ja", "This link has already been used. Your consultation was received.")
     with django_capture_on_commit_callbacks(execute=True):

@@ -627,3 +627,15 @@ def test_the_order_pages_plural_messages_are_translated_into_japanese(singular, 
     with translation.override("ja"):
         text = ngettext(singular, plural, 2)
     assert text not in (singular, plural), f"no Japanese translation of {plural!r}"
+
+
+@pytest.mark.django_db
+def test_the_phone_is_shown_in_one_form_however_it_was_typed(client, member, service):
+    # Seen: 090-1111-2222 on one order, 09011112222 on the next.
+    from kirakira.orders.testing import place_order
+
+    typed = place_order(member=member, service=service, phone="09011112222")
+    spaced = place_order(member=member, service=service, phone="＋８１ ９０ １１１１ ２２２２")
+    for order in (typed, spaced):
+        body = page(client.get(detail_url(order)))
+        assert "090-1111-2222" in body, order.phone

@@ -17,6 +17,11 @@ ACCOUNT = {
 }
 
 
+def sent(account: dict) -> dict:
+    """The overpayment form's fields as the page sends them (prefixed)."""
+    return {f"overpayment-{name}": value for name, value in account.items()}
+
+
 @pytest.fixture
 def overpaid(db):
     order = place_order()
@@ -28,7 +33,7 @@ def test_the_order_page_asks_for_an_account_and_a_refund_of_the_excess_becomes_d
     client.force_login(overpaid.member)
     page = client.get(f"/en/orders/{overpaid.pk}/").content.decode()
     assert "You paid more than the price" in page and "¥500" in page
-    response = client.post(f"/en/orders/{overpaid.pk}/refund-account/", ACCOUNT)
+    response = client.post(f"/en/orders/{overpaid.pk}/refund-account/", sent(ACCOUNT))
     assert response.status_code == 302
     refund = Refund.objects.get()
     assert (refund.kind, refund.amount_yen, refund.account_number) == (RefundKind.OVERPAYMENT, 500, "1234567")
@@ -43,7 +48,7 @@ def test_the_order_page_asks_for_an_account_and_a_refund_of_the_excess_becomes_d
 
 def test_bad_account_details_are_form_errors_and_nothing_is_stored(client, overpaid):
     client.force_login(overpaid.member)
-    response = client.post(f"/en/orders/{overpaid.pk}/refund-account/", {**ACCOUNT, "account_number": "12ab"})
+    response = client.post(f"/en/orders/{overpaid.pk}/refund-account/", sent({**ACCOUNT, "account_number": "12ab"}))
     assert response.status_code == 400
     assert "account number is 4 to 17 digits" in response.content.decode()
     assert not Refund.objects.exists()
@@ -53,14 +58,14 @@ def test_nothing_to_refund_is_refused(client, db):
     order = place_order()
     record_payment(order)
     client.force_login(order.member)
-    response = client.post(f"/en/orders/{order.pk}/refund-account/", ACCOUNT)
+    response = client.post(f"/en/orders/{order.pk}/refund-account/", sent(ACCOUNT))
     assert response.status_code == 400
     assert not Refund.objects.exists()
 
 
 def test_another_members_order_is_404(client, overpaid):
     client.force_login(MemberFactory())
-    assert client.post(f"/en/orders/{overpaid.pk}/refund-account/", ACCOUNT).status_code == 404
+    assert client.post(f"/en/orders/{overpaid.pk}/refund-account/", sent(ACCOUNT)).status_code == 404
     assert not Refund.objects.exists()
 
 

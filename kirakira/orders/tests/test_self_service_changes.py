@@ -250,9 +250,9 @@ def test_the_member_changes_the_account_of_a_due_refund_and_search_by_number_fin
     refund = cancelled_with_refund()
     client.force_login(refund.member)
     page = html.unescape(client.get(f"/en/orders/{refund.order_id}/").content.decode())
-    assert "Refunds to be paid" in page and "Change the refund account" in page
+    assert "To be transferred" in page and "Change the refund account" in page
     assert 'name="account-account_number" value="1234567"' in page  # filled with the account given
-    assert "Ordinary (普通) 1234567" in page and "ヤマダ ハナコ" in page  # the account it goes to now
+    assert "Ordinary (普通) ****4567" in page and "ヤマダ ハナコ" in page  # the account it goes to now
 
     response = change_account(client, refund.order_id, {**NEW_ACCOUNT, "account_number": "７６５-４３２１"})
 
@@ -266,7 +266,7 @@ def test_the_member_changes_the_account_of_a_due_refund_and_search_by_number_fin
     assert kinds(refund.order)[-1] == OrderEvent.Kind.REFUND_ACCOUNT_CHANGED
     after = html.unescape(client.get(f"/en/orders/{refund.order_id}/").content.decode())
     assert "The bank account for the refund has been changed." in after
-    assert "Refund account changed" in after and "Savings (貯蓄) 7654321" in after
+    assert "Refund account changed" in after and "Savings (貯蓄) ****4321" in after
 
 
 def test_every_due_refund_of_the_order_moves_to_the_new_account(client):

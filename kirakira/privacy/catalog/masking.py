@@ -11,7 +11,10 @@ from kirakira.privacy.crypto.fields import Destroyed
 from .declarations import catalog
 from .vocabulary import Mask
 
-HIDDEN = "****"
+# One mask character everywhere (a name's mask used the full-width ＊ beside the ASCII **** of an
+# account number: two looks for one meaning).
+MASK_CHARACTER = "*"
+HIDDEN = MASK_CHARACTER * 4
 
 
 def mask_value(value, mask: Mask) -> str:
@@ -26,7 +29,7 @@ def mask_value(value, mask: Mask) -> str:
         local, at, domain = text.partition("@")
         return f"{local[:1]}{HIDDEN}@{domain}" if at else HIDDEN
     if mask == Mask.NAME:
-        return text[:1] + "＊" * min(max(len(text) - 1, 1), 4)
+        return text[:1] + MASK_CHARACTER * min(max(len(text) - 1, 1), 4)
     return HIDDEN
 
 

@@ -290,7 +290,7 @@ def test_a_stop_of_notices_stops_the_courtesy_emails_only(
     with caplog.at_level(logging.INFO, logger="kirakira.privacy.rights"):
         news = _work_through(order, mailoutbox, django_capture_on_commit_callbacks)
     assert news == [
-        "There is news about your order: Paid in full",
+        "There is news about your order: Paid in full (¥3,000)",
         "There is news about your order: Work completed",
     ]
     (line,) = [r.getMessage() for r in caplog.records if r.name == "kirakira.privacy.rights"]
@@ -300,7 +300,7 @@ def test_a_stop_of_notices_stops_the_courtesy_emails_only(
 
 def test_without_a_stop_every_step_is_emailed(order, mailoutbox, django_capture_on_commit_callbacks):
     news = _work_through(order, mailoutbox, django_capture_on_commit_callbacks)
-    assert [n.rsplit(": ", 1)[1] for n in news] == ["Paid in full", "Work started", "Work completed"]
+    assert [n.rsplit(": ", 1)[1] for n in news] == ["Paid in full (¥3,000)", "Work started", "Work completed"]
 
 
 def test_a_stop_of_the_usage_log_does_not_stop_notices(
