@@ -116,6 +116,25 @@ class ProfileForm(forms.Form):
         help_text=_("A new address takes effect after you open the confirmation link we send to it."),
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors and self.user is not None:
+            # save() is not reached now: the service's checks of the fields not yet refused run
+            # here, so that every error shows at once (an empty name beside a taken address).
+            errors = services.profile_errors(
+                user=self.user,
+                name=cleaned["name"] if "name" in cleaned else None,
+                email=cleaned["email"] if "email" in cleaned else None,
+            )
+            for field, messages in errors.items():
+                if field not in self.errors:
+                    self.add_error(field, messages)
+        return cleaned
+
     def save(self, *, user) -> bool | None:
         try:
             return services.member_update_profile(

@@ -153,11 +153,14 @@ def member_set_language(*, user: User, language: str) -> bool:
     return True
 
 
-def member_update_profile(*, user: User, name: str | None = None, email: str | None = None) -> bool:
-    """Change a member's name now, and their email once the new address is confirmed.
+def profile_errors(*, user: User, name: str | None = None, email: str | None = None) -> dict:
+    """Every field error ``member_update_profile`` would raise for these values, nothing written:
+    for a form that cannot call it yet (another field is missing) and must still show every
+    error at once."""
+    return _profile_checked(user, name, email)[2]
 
-    Returns True when a new email address is awaiting confirmation.
-    """
+
+def _profile_checked(user, name, email) -> tuple[str | None, str | None, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     new_name = normalize_name(name) if name is not None else None
     new_email = normalize_email(email) if email is not None else None
@@ -167,6 +170,15 @@ def member_update_profile(*, user: User, name: str | None = None, email: str | N
         collect(errors, "email", _validate_email_syntax, new_email)
         if "email" not in errors and User.objects.with_email(new_email).exclude(pk=user.pk).exists():
             errors["email"] = [_email_taken_message()]
+    return new_name, new_email, errors
+
+
+def member_update_profile(*, user: User, name: str | None = None, email: str | None = None) -> bool:
+    """Change a member's name now, and their email once the new address is confirmed.
+
+    Returns True when a new email address is awaiting confirmation.
+    """
+    new_name, new_email, errors = _profile_checked(user, name, email)
     if errors:
         raise ValidationError(errors)
 

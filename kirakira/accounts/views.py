@@ -120,7 +120,7 @@ class MyPageView(LoginRequiredMixin, View):
         )
 
     def post(self, request):
-        form = ProfileForm(request.POST)
+        form = ProfileForm(request.POST, user=request.user)
         if form.is_valid():
             changed_email = form.save(user=request.user)
             if changed_email is not None:

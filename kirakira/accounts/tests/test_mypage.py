@@ -357,3 +357,26 @@ def test_email_change_link_does_not_log_anyone_in(
     assert response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in client.session
     assert User.objects.get(pk=member.pk).email == "hanako.new@example.com"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "translate"), [("ja", ja), ("en", en)])
+def test_an_empty_name_and_a_taken_email_are_refused_together(
+    language, translate, client, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    # Seen: an empty name was reported alone, hiding that the new address was someone else's.
+    MemberFactory(email="taken@example.com")
+    path = MYPAGE if language == "ja" else f"/{language}{MYPAGE}"
+
+    response = save_profile(
+        client, django_capture_on_commit_callbacks, name="", email="taken@example.com", path=path
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "email"}
+    assert translate(TAKEN_EMAIL) in errors["email"]
+    assert_page_says(response, translate(TAKEN_EMAIL))
+    member.refresh_from_db()
+    assert (member.name, member.email, member.pending_email) != ("", "taken@example.com", "")
+    assert member.pending_email == "" and mailoutbox == []
