@@ -530,6 +530,11 @@ STUDIO_EMAIL = env.str("STUDIO_EMAIL", default="support@kirakira.example")
 # Business days after a transfer is confirmed within which work on an order starts, and whether
 # the customer pays the bank's transfer fee: both stated on the commerce disclosure.
 SERVICE_START_BUSINESS_DAYS = env.int("SERVICE_START_BUSINESS_DAYS", default=3)
+# The transfer for an order is due by the end of this many days after the day it was placed
+# (Japan time); a reminder is mailed PAYMENT_REMINDER_DAYS before, and an order still unpaid after
+# the deadline is cancelled by the schedule (kirakira/orders/deadlines.py).
+ORDER_PAYMENT_DAYS = env.int("ORDER_PAYMENT_DAYS", default=7)
+PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=2)
 TRANSFER_FEE_PAID_BY_CUSTOMER = env.bool("TRANSFER_FEE_PAID_BY_CUSTOMER", default=True)
 PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
 PRIVACY_OFFICER_NAME_EN = env.str("PRIVACY_OFFICER_NAME_EN", default="Makoto Kimura")

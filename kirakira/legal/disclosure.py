@@ -61,7 +61,12 @@ def rows() -> list[Row]:
         ),
         Row(
             pgettext("commerce disclosure", "When to pay"),
-            _("After ordering. Work on the order starts once we have confirmed the transfer."),
+            _(
+                "Within %(days)d days of the day you order (by 23:59 Japan time on the last day; the order "
+                "page and the confirmation email give the exact time). An order not paid by then is "
+                "cancelled automatically. Work on the order starts once we have confirmed the transfer."
+            )
+            % {"days": settings.ORDER_PAYMENT_DAYS},
         ),
         Row(
             pgettext("commerce disclosure", "When the service is provided"),

@@ -309,6 +309,11 @@ class OrderOutput(UnderCorrection):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     status_display = serializers.CharField(source="get_status_display")
     created_at = serializers.DateTimeField()
+    payment_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The transfer is due by this time; an order still unpaid after it is cancelled "
+        "automatically. Null for orders placed before deadlines existed.",
+    )
     paid_yen = serializers.IntegerField(
         help_text="What the studio has received for this order (transfers less corrections), in yen."
     )

@@ -33,7 +33,17 @@ def send_order_placed(order) -> None:
 
 
 # Steps worth an email; the others (a recorded or corrected payment) show on the order page.
-EMAILED_EVENTS = {"paid", "overpaid", "started", "completed", "cancelled", "refund_paid"}
+EMAILED_EVENTS = {
+    "paid",
+    "overpaid",
+    "started",
+    "completed",
+    "cancelled",
+    "refund_paid",
+    "payment_due_soon",
+    "cancelled_unpaid",
+    "paid_after_cancellation",
+}
 
 
 def send_order_event(order, event) -> None:
@@ -45,6 +55,8 @@ def send_order_event(order, event) -> None:
                 "order": order,
                 "member": member,
                 "event": event,
+                # A reminder of the deadline carries what to pay and where, as the first email did.
+                "bank": bank.studio_account() if event.kind == "payment_due_soon" else None,
                 "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),
                 "site_url": settings.SITE_URL,
             },

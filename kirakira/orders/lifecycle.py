@@ -73,10 +73,12 @@ def refunded_total(order: Order) -> int:
 def excess_due(order: Order, *, paid: int | None = None, refunded: int | None = None) -> int:
     """What the member paid beyond the price and has not yet been set aside for refund
     (``paid`` and ``refunded``: the totals, when the caller has them already)."""
-    if order.status == OrderStatus.CANCELLED:
-        return 0
     paid = paid_total(order) if paid is None else paid
     refunded = refunded_total(order) if refunded is None else refunded
+    if order.status == OrderStatus.CANCELLED:
+        # Nothing is owed on a cancelled order: a transfer arriving after the cancellation (an
+        # order cancelled for want of payment, paid late) is refunded whole.
+        return max(paid - refunded, 0)
     return max(paid - order.price_yen - refunded, 0)
 
 
@@ -144,6 +146,10 @@ def _settle(order: Order, total_before: int) -> None:
     """Move the order between awaiting payment and paid as its payments now add up, and note
     any payment that takes the total past the price (the excess must be refunded)."""
     total = paid_total(order)
+    if order.status == OrderStatus.CANCELLED:
+        if total > total_before:
+            _record_event(order, OrderEvent.Kind.PAID_AFTER_CANCELLATION, total - total_before)
+        return
     if order.status == OrderStatus.AWAITING_PAYMENT and total >= order.price_yen:
         _set_status(order, OrderStatus.PAID, OrderEvent.Kind.PAID, total)
     elif order.status == OrderStatus.PAID and total < order.price_yen:

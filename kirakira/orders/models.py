@@ -163,6 +163,9 @@ class Order(models.Model):
     )
     created_at = models.DateTimeField(_("ordered at"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=clock.now, editable=False)
+    # The transfer is due by this time (deadlines.payment_due_for); the reminder's sending time.
+    payment_due_at = models.DateTimeField(_("payment due by"), null=True, blank=True, editable=False)
+    payment_reminded_at = models.DateTimeField(_("payment reminder sent"), null=True, blank=True, editable=False)
 
     objects = EncryptedManager()
 
@@ -252,6 +255,13 @@ class OrderEvent(models.Model):
         # Changes the member made themselves (services.order_phone_change, refund_account_change).
         PHONE_CHANGED = "phone_changed", _("Phone number changed")
         REFUND_ACCOUNT_CHANGED = "refund_account_changed", _("Refund account changed")
+        # The payment deadline (deadlines.py).
+        PAYMENT_DUE_SOON = "payment_due_soon", _("Reminder: the transfer is due soon")
+        CANCELLED_UNPAID = "cancelled_unpaid", _("Cancelled: no transfer arrived by the deadline")
+        PAID_AFTER_CANCELLATION = (
+            "paid_after_cancellation",
+            _("Transfer received after the cancellation: it will be refunded"),
+        )
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)

@@ -121,6 +121,8 @@ catalog.register(
         "status",
         "created_at",
         "updated_at",
+        "payment_due_at",
+        "payment_reminded_at",
         reason="the order's identity, terms and state: personal only through the member, whose data is "
         "declared in accounts, and kept with the contract record",
     ),

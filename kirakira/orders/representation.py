@@ -37,6 +37,7 @@ def order_data(order, frozen: Frozen) -> dict:
         "status": order.status,
         "status_display": str(order.get_status_display()),
         "created_at": _datetime(order.created_at),
+        "payment_due_at": _datetime(order.payment_due_at) if order.payment_due_at else None,
         "paid_yen": order.paid_yen,
         "payment": _payment(order),
         "cancellation": _cancellation(order, refunds, frozen),

@@ -11,6 +11,7 @@ from kirakira.common import clock
 from kirakira.common.validation import collect
 
 from . import normalization
+from .deadlines import payment_due_for
 from .models import Order, OrderEvent, OrderStatus, Refund, RefundStatus, Service
 from .tasks import enqueue_order_email
 
@@ -79,6 +80,7 @@ def order_place(
                     photo_links=photo_links,
                     note=note,
                     phone=phone,
+                    payment_due_at=payment_due_for(clock.now()),
                 )
                 # The order, its first event and its email task: all committed, or none.
                 OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PLACED, status=order.status)

@@ -66,6 +66,15 @@ SCHEDULE: tuple[Job, ...] = (
         _("Creates the coming months' partitions of the usage log and the staff access log (PostgreSQL)"),
     ),
     Job(
+        "order_payment_deadlines",
+        tasks.order_payment_deadlines,
+        HOURLY,
+        _(
+            "Reminds members of bank transfers due soon, and cancels orders still unpaid after their "
+            "payment deadline (with a mail each)"
+        ),
+    ),
+    Job(
         "remind_rights_requests",
         tasks.remind_rights_requests,
         HOURLY,

@@ -7,6 +7,7 @@ from kirakira.accounts import services as accounts_services
 from kirakira.common import clock
 from kirakira.common import tasks as common_tasks
 from kirakira.common.tasks import task
+from kirakira.orders import deadlines as order_deadlines
 from kirakira.orders import idempotency
 from kirakira.privacy.access_log import partitions as access_log_partitions
 from kirakira.privacy.retention import sweep as retention_sweep_module
@@ -66,6 +67,12 @@ def prune_idempotency_keys() -> int:
 def maintain_log_partitions() -> list[str]:
     now = clock.now()
     return [*usage_partitions.ensure_partitions(now), *access_log_partitions.ensure_partitions(now)]
+
+
+@task()
+def order_payment_deadlines() -> dict[str, int]:
+    """Remind members of transfers due soon, and cancel orders unpaid after their deadline."""
+    return order_deadlines.run()
 
 
 @task()

@@ -30,6 +30,7 @@ ORDER_FIELDS = {
     "status",
     "status_display",
     "created_at",
+    "payment_due_at",
     "paid_yen",
     "payment",
     "cancellation",

@@ -46,6 +46,13 @@ NOTICES = {
     # A cancellation and the money owed or returned because of it.
     "orders.order_event:cancelled": CONTRACT,
     "orders.order_event:refund_paid": CONTRACT,
+    # The payment deadline: the reminder repeats what the order's email and page already say (the
+    # amount, the account, the deadline), so a stop of notices stops it; the cancellation for want
+    # of payment ends the contract, and a transfer after it is money owed back, which needs an
+    # account from the member.
+    "orders.order_event:payment_due_soon": COURTESY,
+    "orders.order_event:cancelled_unpaid": CONTRACT,
+    "orders.order_event:paid_after_cancellation": CONTRACT,
     # Consultations. A visitor's address is confirmed by this link, or nothing is passed on.
     "consultations.confirm_visitor": SECURITY,
     # For a visitor, the link to their thread is their only way to it: without this email the

@@ -19,7 +19,12 @@ from kirakira.schedule.runner import next_run_after, run_due_jobs
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
-HOURLY = ["purge_unconfirmed_consultations", "prune_idempotency_keys", "remind_rights_requests"]
+HOURLY = [
+    "purge_unconfirmed_consultations",
+    "prune_idempotency_keys",
+    "order_payment_deadlines",
+    "remind_rights_requests",
+]
 DAILY = [
     "retention_sweep",
     "prune_task_results",
@@ -42,6 +47,7 @@ def test_the_schedule_declares_the_housekeeping_jobs_and_how_often():
         "prune_logins": timedelta(days=1),
         "prune_idempotency_keys": timedelta(hours=1),
         "maintain_log_partitions": timedelta(days=1),
+        "order_payment_deadlines": timedelta(hours=1),
         "remind_rights_requests": timedelta(hours=1),
     }
 
