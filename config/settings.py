@@ -165,7 +165,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Only the back office's admin/base_site.html, which must come before the admin's own.
+        "DIRS": [BASE_DIR / "kirakira" / "common" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
