@@ -104,7 +104,8 @@ class Service(models.Model):
         ]
 
     def __str__(self):
-        return self.name_ja
+        # In the reader's language: the back office's lists and filters name services by this.
+        return self.name
 
     @property
     def name(self) -> str:

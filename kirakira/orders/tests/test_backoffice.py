@@ -174,3 +174,12 @@ def test_the_payer_name_is_one_line(client, db):
     html = client.get("/backoffice/orders/payment/add/").content.decode()
     assert re.search(r'<input type="text" name="payer_name"', html)
     assert 'name="payer_name" rows' not in html and "<textarea name=\"payer_name\"" not in html
+
+
+@pytest.mark.parametrize(("prefix", "shown", "not_shown"), [("/en", "Photo retouch", "写真レタッチ"), ("", "写真レタッチ", "Photo retouch")])
+def test_services_are_named_in_the_back_offices_language(client, order, prefix, shown, not_shown):
+    # Seen: the English back office listed services in Japanese.
+    client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
+    html = client.get(f"{prefix}/backoffice/orders/order/").content.decode()
+    table = html[html.index('id="result_list"') : html.index("</table>", html.index('id="result_list"'))]
+    assert shown in table and not_shown not in table
