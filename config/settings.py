@@ -140,6 +140,8 @@ MIDDLEWARE = [
     # current security pledge and training first (kirakira/accounts/gate). After the language
     # is settled, so that the gate's pages come in the staff member's language.
     "kirakira.accounts.gate.middleware.StaffGateMiddleware",
+    # Members: a new version of the terms of service is agreed to before ordering again.
+    "kirakira.legal.middleware.TermsAgreementMiddleware",
     "kirakira.usage.middleware.UsageLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -537,6 +539,15 @@ SERVICE_START_BUSINESS_DAYS = env.int("SERVICE_START_BUSINESS_DAYS", default=3)
 ORDER_PAYMENT_DAYS = env.int("ORDER_PAYMENT_DAYS", default=7)
 PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=2)
 TRANSFER_FEE_PAID_BY_CUSTOMER = env.bool("TRANSFER_FEE_PAID_BY_CUSTOMER", default=True)
+# Receipts (kirakira/orders/receipts.py). The studio's qualified-invoice registration number
+# (適格請求書発行事業者登録番号, "T" + 13 digits; checked by `manage.py check`): when set, receipts
+# are qualified invoices; empty, ordinary receipts. Prices are tax-inclusive whole yen at this
+# consumption tax rate (percent). The TrueType fonts drawn into the PDF (Debian's
+# fonts-ipaexfont-gothic and fonts-nanum); a missing file falls back to reportlab's built-in fonts.
+INVOICE_REGISTRATION_NUMBER = env.str("INVOICE_REGISTRATION_NUMBER", default="")
+CONSUMPTION_TAX_RATE_PERCENT = env.int("CONSUMPTION_TAX_RATE_PERCENT", default=10)
+RECEIPT_FONT_JA = env.str("RECEIPT_FONT_JA", default="/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+RECEIPT_FONT_KO = env.str("RECEIPT_FONT_KO", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
 PRIVACY_OFFICER_NAME = env.str("PRIVACY_OFFICER_NAME", default="木村 誠")
 PRIVACY_OFFICER_NAME_EN = env.str("PRIVACY_OFFICER_NAME_EN", default="Makoto Kimura")
 PRIVACY_OFFICER_NAME_KO = env.str("PRIVACY_OFFICER_NAME_KO", default="기무라 마코토")

@@ -46,7 +46,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kirakira.api.errors import ErrorOutput
-from kirakira.api.fields import StrictCharField
+from kirakira.api.fields import StrictBooleanField, StrictCharField
 from kirakira.api.inputs import StrictInput
 from kirakira.common.client_ip import client_ip
 from kirakira.common.ratelimit import ScopedThrottle
@@ -285,6 +285,10 @@ class RegisterApi(APIView):
         name = name_field()
         email = email_field()
         password = new_password_field()
+        accept_terms = StrictBooleanField(
+            help_text="Must be `true`: the member agrees to the terms of service in force "
+            "(`GET /api/v1/terms`), and the agreement is recorded with its version.",
+        )
 
     @extend_schema(
         request=RegisterInput,

@@ -9,6 +9,8 @@ from django.db import transaction
 
 from kirakira.common import clock
 from kirakira.common.roles import ROLE_DECLARATIONS
+from kirakira.legal.models import TermsAgreement
+from kirakira.legal.services import terms_agree
 
 from .models import User
 
@@ -52,6 +54,8 @@ def load_demo_accounts(*, password: str) -> list[tuple[str, str, bool]]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+            # They registered as any member does: agreeing to the terms in force.
+            terms_agree(member=user, channel=TermsAgreement.Channel.REGISTRATION)
         rows.append((login_id, "member" + ("" if confirmed else " (email not confirmed)"), created))
     for login_id, name, role in DEMO_STAFF:
         user, created = User.objects.get_or_create(

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common.forms import apply_service_errors
@@ -41,6 +43,19 @@ class RegistrationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    accept_terms = forms.BooleanField(
+        label=_("I have read the terms of service and agree to them."),
+        error_messages={"required": _("Agree to the terms of service to register.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("legal:terms"),
+            _("Read the terms of service (opens in a new tab)"),
+        )
+
     def clean(self):
         cleaned = super().clean()
         if (
@@ -76,6 +91,7 @@ class RegistrationForm(forms.Form):
                 email=self.cleaned_data["email"],
                 password=self.cleaned_data["password1"],
                 language=language,
+                accept_terms=self.cleaned_data["accept_terms"],
             )
         except ValidationError as exc:
             apply_service_errors(self, exc, {"password": "password1"})

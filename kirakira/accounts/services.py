@@ -17,6 +17,8 @@ from knox.settings import knox_settings
 from kirakira.common import clock
 from kirakira.common.ratelimit import hit
 from kirakira.common.validation import collect
+from kirakira.legal.models import TermsAgreement
+from kirakira.legal.services import terms_agree
 from kirakira.privacy.retention.storage import registration_matches
 
 from .models import BrowserSession, MemberToken, User
@@ -58,13 +60,21 @@ def _registration_checked(login_id, name, email, password, language) -> tuple[Us
     return candidate, errors
 
 
-def member_register(*, login_id: str, name: str, email: str, password: str, language: str) -> User:
-    """Create a member (unconfirmed) and queue the confirmation link with the row: both are
-    committed or neither is.
+def terms_refused_message() -> str:
+    return _("Agree to the terms of service to register.")
+
+
+def member_register(
+    *, login_id: str, name: str, email: str, password: str, language: str, accept_terms: bool
+) -> User:
+    """Create a member (unconfirmed), record their agreement to the terms of service in force,
+    and queue the confirmation link with the row: all committed or none.
 
     Raises ``ValidationError`` with a dict of field errors; on any error nothing is created.
     """
     candidate, errors = _registration_checked(login_id, name, email, password, language)
+    if accept_terms is not True:
+        errors["accept_terms"] = [terms_refused_message()]
     if errors:
         raise ValidationError(errors)
     email = candidate.email
@@ -79,6 +89,7 @@ def member_register(*, login_id: str, name: str, email: str, password: str, lang
             raise ValidationError(
                 {"login_id": [_("This login ID or email address is already registered.")]}
             ) from None
+        terms_agree(member=candidate, channel=TermsAgreement.Channel.REGISTRATION)
         # The fraud check the policy states: a lead for the privacy officer, never a refusal.
         registration_matches(user=candidate, email=email)
         enqueue_member_email(candidate, "registration_confirmation")

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from kirakira.accounts import api as accounts_api
 from kirakira.accounts import withdraw_api
 from kirakira.consultations import api as consultations_api
+from kirakira.legal import api as legal_api
 from kirakira.orders import api as orders_api
 from kirakira.privacy.access_log import transparency_api as access_log_api
 from kirakira.privacy.rights import api as rights_api
@@ -27,10 +28,13 @@ v1 = [
     path("me/confirmation", accounts_api.ConfirmationResendApi.as_view(), name="me-confirmation"),
     path("me/password", accounts_api.PasswordChangeApi.as_view(), name="me-password"),
     path("me/withdraw", withdraw_api.WithdrawApi.as_view(), name="me-withdraw"),
+    path("terms", legal_api.TermsApi.as_view(), name="terms"),
+    path("terms/agreement", legal_api.TermsAgreementApi.as_view(), name="terms-agreement"),
     path("services", orders_api.ServicesApi.as_view(), name="services"),
     path("orders", orders_api.OrdersApi.as_view(), name="orders"),
     path("orders/<str:order_id>", orders_api.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:order_id>/cancel", orders_api.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<str:order_id>/receipt", orders_api.OrderReceiptApi.as_view(), name="order-receipt"),
     path(
         "orders/<str:order_id>/refund-account",
         orders_api.OrderRefundAccountApi.as_view(),

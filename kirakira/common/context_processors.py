@@ -16,6 +16,7 @@ CHROME_URLS = (
     "accounts:register",
     "privacy:policy",
     "legal:commerce",
+    "legal:terms",
     "consent:settings",
 )
 

@@ -213,7 +213,7 @@ def visitor_page(view):
 
 
 # What the cached pages show of the database: a change to any of these makes every copy stale.
-SHOWN_MODELS = ("privacy.PolicyVersion", "consent.Notice", "orders.Service", "orders.SnsPlatform")
+SHOWN_MODELS = ("privacy.PolicyVersion", "legal.TermsVersion", "consent.Notice", "orders.Service", "orders.SnsPlatform")
 
 
 def _changed(sender, **kwargs) -> None:

@@ -34,7 +34,7 @@ _CONSENT_SALT = "kirakira.consent.choice"
 _PREFS_SALT = "kirakira.consent.prefs"
 _CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 _DIGEST = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}$")
-_NOTICE_KEY = re.compile(r"^[np][0-9]{1,9}$")  # n<Notice id>, p<policy version number>
+_NOTICE_KEY = re.compile(r"^[npt][0-9]{1,9}$")  # n<Notice id>, p<policy version number>, t<terms version>
 CHOICES = ("accept", "refuse")
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kirakira.common import clock, page_cache
+from kirakira.legal import selectors as terms_selectors
 from kirakira.privacy.policy import selectors as policy_selectors
 from kirakira.privacy.policy.services import cookies_digest
 
@@ -62,6 +63,14 @@ def popups(*, user, language: str, dismissed=()) -> list[Popup]:
     return [popup for popup in shown if popup.key not in dismissed]
 
 
+def _sentences(*parts: str) -> str:
+    """Sentences one after another: Japanese ones end in 。 and take no space between them."""
+    text = ""
+    for part in filter(None, (p.strip() for p in parts)):
+        text += part if not text or text.endswith(("。", "！", "？")) else f" {part}"
+    return text
+
+
 def _popups(*, user, language: str) -> list[Popup]:
     shown = []
     policy_notice = policy_selectors.current_notice()
@@ -76,8 +85,25 @@ def _popups(*, user, language: str) -> list[Popup]:
             Popup(
                 key=f"p{version.number}",
                 title=_("Privacy policy change"),
-                body=f"{headline} {version.localized('reason', language)}".strip(),
+                body=_sentences(headline, version.localized("reason", language)),
                 link_url=reverse("privacy:policy_changes"),
+                link_label=_("See the changes"),
+            )
+        )
+    terms_notice = terms_selectors.current_notice()
+    if terms_notice is not None:
+        version = terms_notice.version
+        date = formats.date_format(version.effective_on, "DATE_FORMAT")
+        if terms_notice.upcoming:
+            headline = _("Our terms of service will change on %(date)s.") % {"date": date}
+        else:
+            headline = _("Our terms of service changed on %(date)s.") % {"date": date}
+        shown.append(
+            Popup(
+                key=f"t{version.number}",
+                title=_("Terms of service change"),
+                body=_sentences(headline, version.localized("reason", language)),
+                link_url=reverse("legal:terms_changes"),
                 link_label=_("See the changes"),
             )
         )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
-from kirakira.common.admin_base import ViewOnlyAdmin
+from kirakira.common.admin_base import ViewOnlyAdmin, YenAmountsAdminMixin, yen_text
 from kirakira.privacy.audit.reveal import REASON_MAX, may_reveal, reveal
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
 from kirakira.privacy.rights import freeze, work_queue
@@ -24,6 +24,7 @@ from .lifecycle import (
     refund_mark_paid,
 )
 from .models import Cancellation, Order, Payment, Refund, RefundStatus, Service, SnsPlatform
+from .progress import clean_delivery_note
 
 
 @admin.register(SnsPlatform)
@@ -36,14 +37,14 @@ class SnsPlatformAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(YenAmountsAdminMixin, admin.ModelAdmin):
     list_display = ("name_ja", "price_yen", "photo_link_count", "sort_order", "is_active")
     list_filter = ("is_active", "platforms")
     list_editable = ("sort_order", "is_active")
     filter_horizontal = ("platforms",)
     search_fields = ("name_ja", "name_en", "name_ko")
     fieldsets = (
-        (None, {"fields": ("price_yen", "platforms", "photo_link_count", "sort_order", "is_active")}),
+        (None, {"fields": ("price_yen", "platforms", "photo_link_count", "work_days", "sort_order", "is_active")}),
         ("日本語", {"fields": ("name_ja", "description_ja")}),
         ("English", {"fields": ("name_en", "description_en")}),
         ("한국어", {"fields": ("name_ko", "description_ko")}),
@@ -58,7 +59,7 @@ WORK_USES = ("sns_account_id", "photo_links")
 
 
 @admin.register(Order)
-class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+class OrderAdmin(YenAmountsAdminMixin, CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Customer service's and accounting's view of orders: personal fields as the catalog
     allows each role (the phone masked, for instance), work steps as actions, no editing."""
 
@@ -72,6 +73,7 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "status", "service", "price_yen", "paid", "created_at")}),
         (_("Order information"), {"fields": ("platform", "sns_account_id", "photo_links", "note", "phone")}),
+        (_("Delivery"), {"fields": ("delivery_note",)}),
     )
     readonly_fields = (
         "reference",
@@ -85,6 +87,7 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         "photo_links",
         "note",
         "phone",
+        "delivery_note",
     )
 
     @admin.display(description=_("received so far"))
@@ -93,7 +96,7 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         frozen = freeze.frozen_map("orders.Payment", obj.payments.values_list("pk", flat=True))
         if any("amount_yen" in fields for fields in frozen.values()):
             return freeze.FROZEN
-        return paid_total(obj)
+        return yen_text(paid_total(obj))
 
     def get_queryset(self, request):
         return work_queue.with_stopped(super().get_queryset(request))
@@ -101,7 +104,7 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     def has_work_permission(self, request):
         return request.user.has_perm("orders.work_on_order")
 
-    def _advance(self, request, queryset, step):
+    def _advance(self, request, queryset, step, notes=None):
         # A member who stopped all processing: their orders are not worked on (policy C7). Nor is
         # an order whose SNS account or photos are under correction: the work would use them.
         stopped = work_queue.stopped_pks(queryset)
@@ -127,7 +130,12 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                 )
                 continue
             try:
-                order_advance(order_id=order.pk, step=step, actor=request.user)
+                order_advance(
+                    order_id=order.pk,
+                    step=step,
+                    actor=request.user,
+                    delivery_note=(notes or {}).get(order.pk, ""),
+                )
             except ValidationError as exc:
                 self.message_user(request, f"{order.reference}: {' '.join(exc.messages)}", messages.WARNING)
             else:
@@ -144,7 +152,45 @@ class OrderAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
 
     @admin.action(description=_("Mark the work completed"), permissions=["work"])
     def complete_work(self, request, queryset):
-        self._advance(request, queryset, "complete")
+        # What was delivered is written for each order first, on a page between the list and the
+        # step (as Django's delete confirmation): the member reads it on the order page, in the
+        # completion email and in the API (kirakira/orders/progress.py).
+        orders = list(queryset.select_related("service").order_by("created_at"))
+        applying = "apply" in request.POST
+        notes = {
+            order.pk: DeliveryNoteForm(request.POST if applying else None, prefix=f"order-{order.pk}")
+            for order in orders
+        }
+        if applying and all(form.is_valid() for form in notes.values()):
+            self._advance(
+                request, queryset, "complete", {pk: form.cleaned_data["delivery_note"] for pk, form in notes.items()}
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Mark the work completed"),
+            "opts": self.opts,
+            "rows": [(order, notes[order.pk]) for order in orders],
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/order/complete_work.html", context)
+
+
+class DeliveryNoteForm(forms.Form):
+    """What was delivered for one order, required when the work is completed here."""
+
+    delivery_note = forms.CharField(
+        label=_("What was delivered"),
+        help_text=_("Shown to the member on the order page, in the email and in the API: a note, or links to the results."),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        error_messages={"required": _("Write what was delivered.")},
+    )
+
+    def clean_delivery_note(self):
+        try:
+            return clean_delivery_note(self.cleaned_data["delivery_note"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["delivery_note"]) from None
 
 
 class PaymentForm(forms.ModelForm):
@@ -177,7 +223,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(YenAmountsAdminMixin, CatalogMaskingAdminMixin, admin.ModelAdmin):
     """Accounting records received transfers here; records are never edited or deleted, a
     mistake is corrected with the 'reverse' action."""
 
@@ -283,7 +329,7 @@ class RefundMarkPaidForm(forms.Form):
 
 
 @admin.register(Refund)
-class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+class RefundAdmin(YenAmountsAdminMixin, CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Accounting's refund queue: the bank account as the catalog allows (the number masked),
     revealed in full with a reason on a page of its own, and the payment marked done there."""
 
@@ -447,7 +493,7 @@ class RefundAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
 
 
 @admin.register(Cancellation)
-class CancellationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+class CancellationAdmin(YenAmountsAdminMixin, CatalogMaskingAdminMixin, ViewOnlyAdmin):
     """Cancellations as the member made them; the reason as the catalog allows."""
 
     list_display = ("order", "status_before", "refund_due_yen", "cancelled_at")

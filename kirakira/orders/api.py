@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,12 +35,13 @@ from kirakira.api.pagination import list_parameters, page_of, paginate
 from kirakira.privacy.rights import freeze
 from kirakira.privacy.rights.models import RightsRequest
 
-from . import bank, idempotency, lifecycle, selectors, services
+from . import bank, idempotency, lifecycle, progress, receipts, selectors, services
 from .models import (
     MAX_PHOTO_LINKS,
     NOTE_MAX,
     AccountType,
     OrderStatus,
+    ReceiptChannel,
     Refund,
     RefundKind,
     RefundStatus,
@@ -317,12 +319,53 @@ class OrderOutput(UnderCorrection):
     paid_yen = serializers.IntegerField(
         help_text="What the studio has received for this order (transfers less corrections), in yen."
     )
+    estimated_completion_on = serializers.SerializerMethodField()
+    estimated_business_days = serializers.SerializerMethodField()
+    delivery_note = serializers.SerializerMethodField()
     payment = _PaymentField()
     cancellation = _CancellationField()
     refunds = RefundOutput(
         source="refund_list", many=True, help_text="Money the studio owes or has returned, oldest first."
     )
     under_correction = _under_correction("order")
+
+    def _estimate(self, order) -> progress.Estimate:
+        return progress.estimate(
+            order, paid_at=order.paid_at, started_at=order.started_at, completed_at=order.completed_at
+        )
+
+    @extend_schema_field(
+        serializers.DateField(
+            allow_null=True,
+            help_text="The day the work should be completed, about: once paid, the day it became paid "
+            "plus the business days (Mon–Fri; public holidays not skipped) within which work starts and "
+            "the service's work days; once started, the day it started plus the work days. Null before "
+            "payment (see `estimated_business_days`), once completed and when cancelled.",
+        )
+    )
+    def get_estimated_completion_on(self, order):
+        day = self._estimate(order).on
+        return serializers.DateField().to_representation(day) if day is not None else None
+
+    @extend_schema_field(
+        serializers.IntegerField(
+            allow_null=True,
+            help_text="While the order awaits payment: about how many business days (Mon–Fri) after the "
+            "transfer arrives the work should be completed. Null otherwise.",
+        )
+    )
+    def get_estimated_business_days(self, order):
+        return self._estimate(order).business_days
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_blank=True,
+            help_text="What the studio delivered (a note, or links to the results), written when the "
+            "work is completed; empty until then.",
+        )
+    )
+    def get_delivery_note(self, order) -> str:
+        return order.delivery_note or ""
 
 
 def _order_response(request, order_id, status_code=status.HTTP_200_OK, **headers) -> Response:
@@ -530,7 +573,8 @@ class OrdersApi(APIView):
             401: _UNAUTHENTICATED,
             403: OpenApiResponse(
                 ErrorOutput,
-                description="The member has not confirmed their email address yet (checked once the input is well-formed).",
+                description="The member has not confirmed their email address yet, or has not agreed "
+                "to the terms of service in force (`GET /api/v1/terms/agreement`; checked once the input is well-formed).",
             ),
             422: OpenApiResponse(
                 ErrorOutput,
@@ -572,7 +616,7 @@ class OrdersApi(APIView):
                 )
         except DjangoValidationError as exc:
             code = getattr(exc, "code", None)
-            if code == "unconfirmed":
+            if code in ("unconfirmed", "terms_not_accepted"):
                 raise exceptions.PermissionDenied(exc.messages[0]) from None
             if code == "key_reused":
                 raise KeyReused({IDEMPOTENCY_HEADER: exc.messages}) from None
@@ -804,3 +848,57 @@ class OrderRefundAccountApi(APIView):
                 raise Http404 from None
             raise
         return _order_response(request, order.pk)
+
+
+class ReceiptNotAvailable(exceptions.APIException):
+    """409: the order exists and is the caller's, but is not paid in full, or is cancelled."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_eligible"
+
+
+class _PdfOrJson(DefaultContentNegotiation):
+    """The receipt is sent as PDF whatever the client says it accepts; errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class OrderReceiptApi(APIView):
+    content_negotiation_class = _PdfOrJson
+
+    @extend_schema(
+        summary="The receipt of one of the caller's orders, as PDF",
+        description="The receipt (領収書) of one of the caller's orders once it is paid in full (status "
+        "`paid`, `in_progress` or `completed`), as a PDF attachment named `receipt-<reference>.pdf`, "
+        "in the request's language (Accept-Language: ja, en or ko). The amount is the order's price, "
+        "tax included, with the consumption tax in it; when the studio is registered for qualified "
+        "invoices it is one (適格請求書), with the registration number and the tax per rate. Every "
+        "call is recorded: the first is the original, each later one a reissue marked as such (and "
+        "named `receipt-<reference>-<n>.pdf`). Never cached. An order awaiting payment or cancelled "
+        "is a 409; anyone else's order a 404.",
+        parameters=[_ORDER_ID],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The receipt, as an attachment."
+            ),
+            401: _UNAUTHENTICATED,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorOutput,
+                description="No receipt for this order: it is not paid in full yet, or it was "
+                "cancelled (the message says which).",
+            ),
+        },
+    )
+    def get(self, request, order_id):
+        order = selectors.order_of(request.user, _order_id(order_id))
+        try:
+            receipt = receipts.receipt_issue(order_id=order.pk, member=request.user, channel=ReceiptChannel.API)
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            if getattr(exc, "code", None) == "not_eligible":
+                raise ReceiptNotAvailable(exc.messages[0]) from None
+            raise
+        return receipts.pdf_response(receipt)

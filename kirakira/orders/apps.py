@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
     name = "kirakira.orders"
     label = "orders"
     verbose_name = _("Services and orders")
+
+    def ready(self):
+        from . import receipts  # noqa: F401 - registers the receipts' system check

@@ -81,6 +81,7 @@ def load_demo_orders() -> int:
     from django.utils import timezone
 
     from kirakira.common import clock
+    from kirakira.legal.services import terms_pending
 
     from . import lifecycle, services
     from .models import Order
@@ -93,6 +94,8 @@ def load_demo_orders() -> int:
         member = User.objects.filter(login_id=login_id).first()
         service = Service.objects.filter(name_ja=service_name).first()
         if member is None or service is None or Order.objects.filter(member=member, service=service).exists():
+            continue
+        if terms_pending(member):  # an account that was there before, never agreeing: not ours to order for
             continue
         order = services.order_place(
             member=member,

@@ -55,6 +55,8 @@ def send_order_event(order, event) -> None:
                 "order": order,
                 "member": member,
                 "event": event,
+                # The completion carries what was delivered, unless it is under correction.
+                "frozen": freeze.frozen_fields(order) if event.kind == "completed" else (),
                 # A reminder of the deadline carries what to pay and where, as the first email did.
                 "bank": bank.studio_account() if event.kind == "payment_due_soon" else None,
                 "url": settings.SITE_URL + reverse("orders:detail", args=[order.pk]),

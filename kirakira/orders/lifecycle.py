@@ -233,10 +233,15 @@ _WORK_STEPS = {
 }
 
 
-def order_advance(*, order_id, step: str, actor) -> Order:
-    """Customer service starts or completes the work of an order."""
+def order_advance(*, order_id, step: str, actor, delivery_note: str = "") -> Order:
+    """Customer service starts or completes the work of an order. Completing it records what was
+    delivered (``delivery_note``: checked by ``progress.clean_delivery_note``; the back office's
+    form requires one), which the member sees on the order page, in the email and the API."""
+    from .progress import clean_delivery_note
+
     _require(actor, "orders.work_on_order")
     source, target, kind = _WORK_STEPS[step]
+    delivery_note = clean_delivery_note(delivery_note) if step == "complete" else ""
     with transaction.atomic():
         order = _locked(order_id)
         if order.status != source:
@@ -245,6 +250,9 @@ def order_advance(*, order_id, step: str, actor) -> Order:
                 % {"status": order.get_status_display(), "target": OrderStatus(target).label},
                 code="invalid_transition",
             )
+        if delivery_note:
+            order.delivery_note = delivery_note
+            order.save(update_fields=["delivery_note"])
         _set_status(order, target, kind)
     return order
 

@@ -21,6 +21,8 @@ from .normalization import digits_only, normalize_phone
 
 MAX_PHOTO_LINKS = 10
 NOTE_MAX = 2000
+DELIVERY_NOTE_MAX = 2000
+WORK_DAYS_MAX = 60
 
 
 def _validate_regex(value: str) -> None:
@@ -82,6 +84,14 @@ class Service(models.Model):
     platforms = models.ManyToManyField(SnsPlatform, related_name="services", verbose_name=_("SNS platforms"))
     photo_link_count = models.PositiveSmallIntegerField(
         _("photo links taken"), default=0, validators=[MaxValueValidator(MAX_PHOTO_LINKS)]
+    )
+    # Business days (Mon–Fri) the work takes once started: the order page's estimate
+    # (kirakira/orders/progress.py).
+    work_days = models.PositiveSmallIntegerField(
+        _("work days"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(WORK_DAYS_MAX)],
+        help_text=_("Business days (Mon–Fri) the work takes once started."),
     )
     sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("on sale"), default=True)
@@ -155,6 +165,12 @@ class Order(models.Model):
     note = EncryptedTextField(_("note"), blank=True, default="", max_length=NOTE_MAX)
     phone = EncryptedCharField(_("phone number"), max_length=30)
     phone_index = BlindIndexField(source="phone", normalizer=normalize_phone, db_index=True)
+    # What the staff delivered, written when they complete the work (lifecycle.order_advance).
+    # NULL until then: added to existing orders, whose rows a schema migration cannot fill with a
+    # ciphertext sealed under each member's key.
+    delivery_note = EncryptedTextField(  # noqa: DJ001
+        _("what was delivered"), null=True, blank=True, default=None, max_length=DELIVERY_NOTE_MAX
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -236,7 +252,10 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order} {self.amount_yen:+d}"
+        # As the back office names it (its messages, titles, history): KX2B… +¥12,345 / +12,345円.
+        from kirakira.common.templatetags.kirakira import yen
+
+        return f"{self.order} {'-' if self.amount_yen < 0 else '+'}{yen(abs(self.amount_yen))}"
 
 
 class OrderEvent(models.Model):
@@ -368,7 +387,59 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order} {self.amount_yen}"
+        from kirakira.common.templatetags.kirakira import yen
+
+        return f"{self.order} {yen(self.amount_yen)}"
+
+
+class ReceiptChannel(models.TextChoices):
+    WEB = "web", _("Order page")
+    API = "api", _("API")
+
+
+class Receipt(models.Model):
+    """One issue of an order's receipt (領収書, kirakira/orders/receipts.py): sequence 1 is the
+    original, every later one a reissue printed as such with the original's number and date.
+
+    What was printed is kept — the amount, the tax, the registration number and the addressee as
+    issued — so that the studio holds a copy of every qualified invoice it issued and a reissue
+    repeats what the original said. The PDF itself is drawn again each time and never stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("order")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    sequence = models.PositiveSmallIntegerField(_("issue number"), help_text=_("1 for the original."))
+    number = models.CharField(_("receipt number"), max_length=20)
+    issued_at = models.DateTimeField(_("issued at"), default=clock.now, editable=False)
+    channel = models.CharField(_("issued through"), max_length=10, choices=ReceiptChannel.choices)
+    transaction_date = models.DateField(_("date of the transaction"))
+    amount_yen = models.PositiveIntegerField(_("amount (yen, tax included)"))
+    tax_rate_percent = models.PositiveSmallIntegerField(_("consumption tax rate (%)"))
+    tax_yen = models.PositiveIntegerField(_("consumption tax (yen)"))
+    registration_number = models.CharField(_("registration number"), max_length=14, blank=True)
+    addressee = EncryptedCharField(_("addressee"), max_length=100)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="orders_receipt_sequence_unique"),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="orders_receipt_sequence_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} #{self.sequence}"
+
+    @property
+    def is_reissue(self) -> bool:
+        return self.sequence > 1
 
 
 class IdempotencyKey(models.Model):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from .bank import studio_account
 from .models import OrderStatus, RefundKind
+from .progress import estimate
 
 # DRF's own formatting of a time and a day (ISO 8601 in the current time zone, "Z" for UTC), so
 # that the format follows REST_FRAMEWORK's settings as the serializers' does.
@@ -24,6 +25,9 @@ def order_data(order, frozen: Frozen) -> dict:
     """``order`` as read by ``selectors.orders_with_money_of``; ``frozen``: the member's fields
     under correction (``api._frozen_of``)."""
     refunds = order.refund_list
+    expected = estimate(
+        order, paid_at=order.paid_at, started_at=order.started_at, completed_at=order.completed_at
+    )
     return {
         "id": str(order.pk),
         "reference": order.reference,
@@ -39,6 +43,9 @@ def order_data(order, frozen: Frozen) -> dict:
         "created_at": _datetime(order.created_at),
         "payment_due_at": _datetime(order.payment_due_at) if order.payment_due_at else None,
         "paid_yen": order.paid_yen,
+        "estimated_completion_on": _date(expected.on) if expected.on is not None else None,
+        "estimated_business_days": expected.business_days,
+        "delivery_note": order.delivery_note or "",
         "payment": _payment(order),
         "cancellation": _cancellation(order, refunds, frozen),
         "refunds": [_refund(refund, frozen) for refund in refunds],

@@ -11,6 +11,7 @@ from .models import (
     OrderEvent,
     OrderStatus,
     Payment,
+    Receipt,
     Refund,
     RefundStatus,
 )
@@ -55,6 +56,7 @@ def orders_delete(order_ids: list) -> dict:
     delete(Payment._base_manager.filter(order_id__in=order_ids))
     delete(Refund._base_manager.filter(order_id__in=order_ids))
     delete(Cancellation._base_manager.filter(order_id__in=order_ids))
+    delete(Receipt._base_manager.filter(order_id__in=order_ids))
     delete(IdempotencyKey._base_manager.filter(order_id__in=order_ids))
     delete(Order._base_manager.filter(pk__in=order_ids))
     return counts
@@ -74,4 +76,5 @@ def order_snapshot(order: Order) -> dict:
         (snapshot(c) for c in Cancellation.objects.filter(order=order)), None
     )
     data["events"] = [snapshot(e) for e in OrderEvent.objects.filter(order=order)]
+    data["receipts"] = [snapshot(r) for r in Receipt.objects.filter(order=order).order_by("sequence")]
     return data

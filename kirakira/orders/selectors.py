@@ -2,7 +2,8 @@ from django.db.models import IntegerField, OuterRef, Prefetch, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from .models import Cancellation, Order, Payment, Refund, Service, SnsPlatform
+from .models import Cancellation, Order, OrderEvent, Payment, Refund, Service, SnsPlatform
+from .progress import STEP_KINDS
 
 
 def services_on_sale():
@@ -53,9 +54,19 @@ def orders_with_money_of(member):
         .annotate(total=Sum("amount_yen"))
         .values("total")
     )
+    # When it became paid, started and completed (the latest event of each), for the estimate of
+    # its completion (progress.estimate): in the same query.
+    steps = {
+        name: Subquery(
+            OrderEvent.objects.filter(order=OuterRef("pk"), kind=kind)
+            .order_by("-occurred_at", "-id")
+            .values("occurred_at")[:1]
+        )
+        for name, kind in STEP_KINDS.items()
+    }
     return (
         orders_of(member)
-        .annotate(paid_yen=Coalesce(Subquery(paid, output_field=IntegerField()), Value(0)))
+        .annotate(paid_yen=Coalesce(Subquery(paid, output_field=IntegerField()), Value(0)), **steps)
         .prefetch_related(
             Prefetch(
                 "cancellation",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from kirakira.accounts.models import User
 from kirakira.common import clock
 from kirakira.common.validation import collect
+from kirakira.legal.services import terms_pending
 
 from . import normalization
 from .deadlines import payment_due_for
@@ -43,6 +44,12 @@ def order_place(
         raise ValidationError(
             _("Please confirm your email address before ordering: open the link we sent you."),
             code="unconfirmed",
+        )
+    if terms_pending(member):
+        # An order is a contract under the terms in force: a member agrees to them first.
+        raise ValidationError(
+            _("The terms of service have changed: please read the new version and agree to it before ordering."),
+            code="terms_not_accepted",
         )
     if not service.is_active:
         raise ValidationError({"service": [_("This service is not on sale.")]})

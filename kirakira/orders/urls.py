@@ -10,6 +10,7 @@ urlpatterns = [
     path("statement.csv", views.StatementView.as_view(), name="statement"),
     path("<uuid:order_id>/", views.OrderDetailView.as_view(), name="detail"),
     path("<uuid:order_id>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    path("<uuid:order_id>/receipt.pdf", views.OrderReceiptView.as_view(), name="receipt"),
     path("<uuid:order_id>/refund-account/", views.OrderRefundAccountView.as_view(), name="refund_account"),
     path("<uuid:order_id>/phone/", views.OrderPhoneView.as_view(), name="phone"),
     path(

@@ -3,8 +3,9 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +16,19 @@ from kirakira.common import clock
 from kirakira.privacy.catalog.masking import mask_value
 from kirakira.privacy.catalog.vocabulary import Mask
 
-from . import bank, selectors
+from . import bank, progress, receipts, selectors
 from .forms import CancelForm, OrderForm, PhoneChangeForm, RefundAccountChangeForm, RefundAccountForm
 from .lifecycle import CANCELLABLE, cancellation_refund, excess_due, paid_total
-from .models import AccountType, OrderEvent, OrderStatus, Payment, Refund, RefundStatus, Service
+from .models import (
+    AccountType,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    ReceiptChannel,
+    Refund,
+    RefundStatus,
+    Service,
+)
 from .rows import order_rows
 from .services import OPEN
 
@@ -96,11 +106,12 @@ def _render_detail(
         account_form = RefundAccountChangeForm(
             initial={name: getattr(latest, name) for name in RefundAccountChangeForm.REFUND_FIELDS}
         )
+    events = list(order.events.all())  # the history, and when the order became paid and started
     context = {
         "order": order,
         "awaiting_payment": awaiting_payment,
         "bank": bank.studio_account() if awaiting_payment else None,
-        "events": order.events.all(),
+        "events": events,
         "paid_total": paid,
         "refund_on_cancel": refund_on_cancel,
         "cancel_form": cancel_form,
@@ -110,13 +121,46 @@ def _render_detail(
         "refunds": refunds,
         "due_refunds": due_refunds,
         "account_form": account_form,
+        "receipt": _receipt_context(order),
+        "progress": _progress_context(order, events),
     }
     return render(request, "orders/order_detail.html", context, status=status)
+
+
+def _progress_context(order, events) -> progress.Estimate | None:
+    """The estimated completion, or what was delivered (orders/_progress.html); nothing when
+    there is nothing to say (a cancelled order)."""
+    expected = progress.estimate(order, **progress.step_times(events))
+    return expected if (expected.on or expected.business_days or expected.completed_on) else None
+
+
+def _receipt_context(order) -> dict | None:
+    """What the order page's receipt section shows (orders/_receipt.html): the link, or why
+    there is none yet; nothing for a cancelled order (no query: the page's count stays flat)."""
+    if order.status == OrderStatus.CANCELLED:
+        return None
+    return {"available": receipts.is_receiptable(order), "reason": receipts.refusal(order) or ""}
 
 
 class OrderDetailView(LoginRequiredMixin, View):
     def get(self, request, order_id):
         return _render_detail(request, selectors.order_of(request.user, order_id))
+
+
+class OrderReceiptView(LoginRequiredMixin, View):
+    """The member downloads the receipt of one of their paid orders as PDF (anyone else's order
+    is 404; one not paid in full, or cancelled, goes back to its page with the reason)."""
+
+    def get(self, request, order_id):
+        order = selectors.order_of(request.user, order_id)
+        try:
+            receipt = receipts.receipt_issue(order_id=order.pk, member=request.user, channel=ReceiptChannel.WEB)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "not_found":
+                raise Http404 from None
+            messages.error(request, exc.messages[0])
+            return redirect("orders:detail", order_id=order.pk)
+        return receipts.pdf_response(receipt)
 
 
 class OrderCancelView(LoginRequiredMixin, View):

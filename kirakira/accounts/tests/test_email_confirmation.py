@@ -33,6 +33,7 @@ def register(client, capture, mailoutbox, *, language="ja", login_id="hanako") -
                 "email": f"{login_id}@example.com",
                 "password1": PASSWORD,
                 "password2": PASSWORD,
+                "accept_terms": "on",
             },
         )
     assert response.status_code == 302

@@ -57,13 +57,14 @@ def registration(n=0, **overrides):
         "email": f"hanako{n}@example.com",
         "password1": PASSWORD,
         "password2": PASSWORD,
+        "accept_terms": "on",
     }
     data.update(overrides)
     return data
 
 
 def api_register(client, n=0, **extra):
-    data = {"login_id": f"taro{n}", "name": "Taro", "email": f"taro{n}@example.com", "password": PASSWORD}
+    data = {"login_id": f"taro{n}", "name": "Taro", "email": f"taro{n}@example.com", "password": PASSWORD, "accept_terms": True}
     return client.post(REGISTER_API, json.dumps(data), content_type="application/json", **extra)
 
 

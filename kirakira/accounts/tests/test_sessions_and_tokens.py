@@ -304,13 +304,13 @@ def test_the_logins_page_makes_a_fixed_number_of_queries(member, django_assert_n
     here.get(SESSIONS)  # warm-up: the first page view may record the session's first use
 
     # The session with its member (one query); the browsers and the tokens; what every page reads
-    # (the policy version, notices) and the usage log's row.
-    with django_assert_num_queries(8):
+    # (the policy version, the policy and terms change notices, notices) and the usage log's row.
+    with django_assert_num_queries(9):
         assert here.get(SESSIONS).status_code == 200
     for user_agent in (SAFARI_IPHONE, CHROME_ANDROID, EDGE_WINDOWS):
         log_in(browser(user_agent), member)
         api_token(member, user_agent=user_agent)
-    with django_assert_num_queries(8):  # as many with four browsers and four tokens
+    with django_assert_num_queries(9):  # as many with four browsers and four tokens
         response = here.get(SESSIONS)
     assert page_text(response).count("<form method=\"post\" action=\"/accounts/sessions/") == 8
 

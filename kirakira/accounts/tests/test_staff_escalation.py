@@ -766,6 +766,7 @@ def test_registration_and_staff_creation_refuse_taken_login_ids_and_emails_alike
     refusals = []
     for create in (
         lambda: member_services.member_register(
+            accept_terms=True,
             login_id="ＨＡＮＡＫＯ",
             name="花子",
             email="HANAKO@example.com",

@@ -95,6 +95,7 @@ def test_a_withdrawn_member_cannot_log_in_and_the_email_registers_again(fast_mem
             "name": "花子",
             "email": "hanako@example.com",
             "password": "Tide-pool-lantern-42",
+            "accept_terms": True,
         },
     )
 

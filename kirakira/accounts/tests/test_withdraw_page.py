@@ -246,6 +246,7 @@ def test_the_same_email_registers_again_after_withdrawal(fast_member):
             "email": "hanako@example.com",
             "password1": "Tide-pool-lantern-42",
             "password2": "Tide-pool-lantern-42",
+            "accept_terms": "on",
         },
     )
 

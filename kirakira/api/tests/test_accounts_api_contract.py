@@ -202,7 +202,13 @@ class Scene:
     # Bodies the server takes, for the operations with one.
     def valid_body(self, operation) -> dict:
         if operation == REGISTER:
-            return {"login_id": "newcomer01", "name": "新しい会員", "email": "newcomer@example.com", "password": NEW_PASSWORD}
+            return {
+                "login_id": "newcomer01",
+                "name": "新しい会員",
+                "email": "newcomer@example.com",
+                "password": NEW_PASSWORD,
+                "accept_terms": True,
+            }
         if operation == TOKEN:
             return {"login_id": self.member.login_id, "password": PASSWORD}
         if operation == ME_PATCH:
@@ -558,8 +564,10 @@ def test_a_field_is_required_exactly_when_the_schema_says(scene, schema, operati
 
 @pytest.mark.parametrize(("operation", "field"), FIELD_CASES, ids=FIELD_IDS)
 def test_a_field_of_another_json_type_is_refused(scene, schema, operation, field):
-    assert _fields(schema, operation)[field].get("type", "string") == "string"
-    for value in (42, None, True, ["x"], {"x": "y"}):
+    kind = _fields(schema, operation)[field].get("type", "string")
+    assert kind in ("string", "boolean")
+    others = (42, None, True, ["x"], {"x": "y"}) if kind == "string" else (1, 0, None, "true", "yes", ["x"], {})
+    for value in others:
         _refused(scene, operation, field, value)
 
 
@@ -568,6 +576,11 @@ def test_a_field_one_over_its_max_length_or_under_its_min_length_is_refused(scen
     rule = prop(schema, operation, field)
     if "enum" in rule:
         assert "maxLength" not in rule
+        return
+    if rule.get("type") == "boolean":
+        # An agreement: only true is taken, and false is refused on the field.
+        assert "maxLength" not in rule
+        _refused(scene, operation, field, False)
         return
     longest = rule["maxLength"]
     _refused(scene, operation, field, _text_matching(rule, longest + 1))
@@ -631,12 +644,14 @@ def test_the_longest_and_shortest_values_the_schema_allows_are_registered(scene,
         "name": "名" * rules["name"]["maxLength"],
         "email": email_of_length(rules["email"]["maxLength"]),
         "password": ("Zq9!x" * 1000)[: rules["password"]["maxLength"]],
+        "accept_terms": True,
     }
     shortest = {
         "login_id": "b" * rules["login_id"]["minLength"],
         "name": "N" * rules["name"]["minLength"],
         "email": "b@example.com",
         "password": "Kq7#zP2w!xR"[: rules["password"]["minLength"]],
+        "accept_terms": True,
     }
 
     first = scene.call(REGISTER, longest, token=False)

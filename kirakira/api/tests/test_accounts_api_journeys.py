@@ -196,7 +196,7 @@ def test_the_service_refuses_a_language_the_site_does_not_have():
 
 @pytest.mark.django_db
 def test_a_new_member_confirms_their_address_through_the_api(mailoutbox, django_capture_on_commit_callbacks):
-    data = {"login_id": "newcomer01", "name": "Newcomer", "email": "newcomer@example.com", "password": NEW_PASSWORD}
+    data = {"login_id": "newcomer01", "name": "Newcomer", "email": "newcomer@example.com", "password": NEW_PASSWORD, "accept_terms": True}
     with django_capture_on_commit_callbacks(execute=True):
         assert call("POST", REGISTER_URL, data).status_code == 201
     token = log_in(User.objects.get(), NEW_PASSWORD)

@@ -15,6 +15,7 @@ from kirakira.accounts.models import User
 from kirakira.api.testing import error_body as _error_body
 from kirakira.common.ratelimit import ScopedThrottle
 from kirakira.common.testing import PASSWORD, MemberFactory
+from kirakira.legal.services import first_version
 
 REGISTER_URL = "/api/v1/auth/register"
 TOKEN_URL = "/api/v1/auth/token"
@@ -44,7 +45,13 @@ def _register(client, **overrides):
     """Register with these field values; upper-case keywords (REMOTE_ADDR, HTTP_...) are request
     headers, not fields."""
     extra = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
-    data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data = {
+        "login_id": "alice01",
+        "name": "Alice",
+        "email": "alice@example.com",
+        "password": PASSWORD,
+        "accept_terms": True,
+    }
     data.update(overrides)
     return _post(client, REGISTER_URL, data, **extra)
 
@@ -106,6 +113,7 @@ def test_register_never_returns_the_password_or_its_hash(client):
 def test_register_sends_the_confirmation_email_once_committed(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
+    first_version()  # published by the first registration of the site: here, before
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _register(client)
 
@@ -157,7 +165,13 @@ def test_register_keeps_a_full_width_name_as_written(client):
 @pytest.mark.django_db
 def test_register_stores_the_request_language_on_the_member(client, accept_language, language):
     extra = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
-    data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data = {
+        "login_id": "alice01",
+        "name": "Alice",
+        "email": "alice@example.com",
+        "password": PASSWORD,
+        "accept_terms": True,
+    }
 
     response = _post(client, REGISTER_URL, data, **extra)
 
@@ -320,7 +334,13 @@ def test_register_rejects_a_weak_or_invalid_password(client, password):
 @pytest.mark.parametrize("missing", ["login_id", "name", "email", "password"])
 @pytest.mark.django_db
 def test_register_rejects_a_missing_field(client, missing):
-    data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data = {
+        "login_id": "alice01",
+        "name": "Alice",
+        "email": "alice@example.com",
+        "password": PASSWORD,
+        "accept_terms": True,
+    }
     del data[missing]
 
     body = _assert_rejected(_post(client, REGISTER_URL, data), missing)
@@ -331,7 +351,7 @@ def test_register_rejects_a_missing_field(client, missing):
 @pytest.mark.django_db
 def test_register_with_an_empty_object_lists_every_field(client):
     body = _assert_rejected(_post(client, REGISTER_URL, {}), None)
-    assert set(body["errors"]) == {"login_id", "name", "email", "password"}
+    assert set(body["errors"]) == {"login_id", "name", "email", "password", "accept_terms"}
 
 
 @pytest.mark.parametrize("field", ["login_id", "name", "email", "password"])
@@ -355,7 +375,13 @@ def test_register_rejects_a_value_that_is_not_a_string(client, field, value):
 )
 @pytest.mark.django_db
 def test_register_rejects_a_number_where_text_is_expected(client, field, number):
-    data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data = {
+        "login_id": "alice01",
+        "name": "Alice",
+        "email": "alice@example.com",
+        "password": PASSWORD,
+        "accept_terms": True,
+    }
     data[field] = "__number__"
     body = json.dumps(data).replace('"__number__"', number)
 
@@ -406,7 +432,13 @@ def test_register_answers_415_to_a_body_that_is_not_json(client, content_type):
 
 @pytest.mark.django_db
 def test_register_answers_415_to_a_multipart_form(client):
-    data = {"login_id": "alice01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data = {
+        "login_id": "alice01",
+        "name": "Alice",
+        "email": "alice@example.com",
+        "password": PASSWORD,
+        "accept_terms": True,
+    }
     _assert_rejected(client.post(REGISTER_URL, data), None, status_code=415)
 
 
@@ -849,6 +881,7 @@ def test_validation_messages_follow_accept_language(client, accept_language, lan
 def test_service_validation_messages_follow_accept_language(client, accept_language, language):
     MemberFactory(login_id="taken01")
     data = {"login_id": "taken01", "name": "Alice", "email": "alice@example.com", "password": PASSWORD}
+    data["accept_terms"] = True
 
     body = _error_body(_post(client, REGISTER_URL, data, **_language_headers(accept_language)), 400)
 

@@ -134,7 +134,9 @@ def test_a_generated_client_completes_the_member_journey(generated_client, live_
     m = journey.models
     login_id = f"journey{uuid.uuid4().hex[:8]}"
     email = f"{login_id}@example.com"
-    registration = m.RegisterInputRequest(login_id=login_id, name="旅 花子", email=email, password=PASSWORD)
+    registration = m.RegisterInputRequest(
+        login_id=login_id, name="旅 花子", email=email, password=PASSWORD, accept_terms=True
+    )
 
     # Register; the same again and a malformed address are errors the client can read.
     member = journey.call("v1_auth_register_create", 201, anonymous=True, body=registration)
@@ -143,7 +145,7 @@ def test_a_generated_client_completes_the_member_journey(generated_client, live_
     assert not member.email_confirmed
     journey.error("v1_auth_register_create", 400, anonymous=True, body=registration)
     bad_email = m.RegisterInputRequest(
-        login_id=f"{login_id}x", name="旅", email="not-an-email", password=PASSWORD
+        login_id=f"{login_id}x", name="旅", email="not-an-email", password=PASSWORD, accept_terms=True
     )
     assert "email" in journey.error("v1_auth_register_create", 400, anonymous=True, body=bad_email).errors
 

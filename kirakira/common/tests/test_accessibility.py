@@ -23,6 +23,7 @@ VISITOR_PAGES = (
     "/",
     "/privacy/policy/",
     "/legal/commerce/",
+    "/legal/terms/",
     "/accounts/register/",
     "/accounts/login/",
     "/consultations/new/",
@@ -117,6 +118,7 @@ def test_a_members_pages_have_no_serious_accessibility_violation(new_context, li
             "/consultations/",
             "/privacy/my-data/",
             "/privacy/requests/",
+            "/legal/terms/agree/",
         )
     ]
     assert _check(new_context, live_server, paths, f"member{language.replace('/', '-')}", log_in) == {}

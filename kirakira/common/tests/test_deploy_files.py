@@ -107,3 +107,40 @@ def test_gunicorn_takes_its_workers_from_the_settings_and_keeps_no_access_log(mo
     # The proxy gives up before gunicorn kills a slow worker.
     nginx = (DEPLOY / "nginx" / "kirakira.conf").read_text()
     assert int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1)) < config["timeout"]
+
+
+GUNICORN_SOURCE = Path(settings.BASE_DIR) / "config" / "gunicorn.py"
+README = Path(settings.BASE_DIR) / "README.md"
+
+
+def readme_configuration_names() -> set[str]:
+    """The names in the first column of README's configuration table."""
+    text = README.read_text()
+    table = text[text.index("\n## Configuration\n") :]
+    table = table[: table.index("\n## ", 1)]
+    names = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            names |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", first_cell))
+    return names
+
+
+# What the launchers of `make run` and `make prod` read themselves: ${NAME:-default}.
+LAUNCHERS = [Path(settings.BASE_DIR) / "scripts" / name for name in ("serve-dev", "prod")]
+
+
+def launcher_env_names(source: str) -> set[str]:
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", source))
+
+
+def test_the_readme_configuration_table_lists_every_setting_the_code_reads():
+    read = settings_env_names(SETTINGS_SOURCE.read_text()) | settings_env_names(GUNICORN_SOURCE.read_text())
+    for launcher in LAUNCHERS:
+        read |= launcher_env_names(launcher.read_text())
+    assert {"DATABASE_URL", "BIND", "WEB_TIMEOUT", "WORKER_RESTART_DELAY"} <= read  # every source was parsed
+    listed = readme_configuration_names()
+    missing = sorted(read - listed)
+    assert not missing, f"README's configuration table does not list: {', '.join(missing)}"
+    # and names nothing the code does not read (a renamed or removed setting)
+    assert not sorted(listed - read), f"README lists settings the code does not read: {sorted(listed - read)}"

@@ -100,6 +100,7 @@ def test_a_registration_logs_no_personal_data_and_every_line_carries_its_id(
                 "email": EMAIL,
                 "password1": PASSWORD,
                 "password2": PASSWORD,
+                "accept_terms": "on",
             },
         )
     assert response.status_code == 302

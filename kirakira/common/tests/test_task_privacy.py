@@ -156,7 +156,10 @@ def test_enqueueing_takes_ints_uuids_and_their_text_and_the_codes_of_a_closed_se
     assert result.status == TaskResultStatus.SUCCESSFUL
     # A UUID is stored as its text (the task table holds JSON).
     assert result.kwargs == {"order_id": str(order_id), "event_id": 12, "kind": "order_placed"}
-    assert does_nothing.enqueue(order_id=str(order_id), event_id=1, kind="reply").status == TaskResultStatus.SUCCESSFUL
+    assert (
+        does_nothing.enqueue(order_id=str(order_id), event_id=1, kind="reply").status
+        == TaskResultStatus.SUCCESSFUL
+    )
 
 
 def test_the_project_tasks_refuse_an_email_address_at_enqueue_time(db):
@@ -221,7 +224,9 @@ def test_a_bounced_email_sent_in_process_leaves_no_address_in_the_task_result(db
 def test_a_bounced_registration_email_leaves_no_address_in_the_task_row_or_the_worker_output(settings):
     """The observed case: a real worker process, a real SMTP server answering 550 on RCPT."""
     settings.TASKS = DB_TASKS
-    services.member_register(login_id="bounced", name=NAME, email=ADDRESS, password=PASSWORD, language="ja")
+    services.member_register(
+        accept_terms=True, login_id="bounced", name=NAME, email=ADDRESS, password=PASSWORD, language="ja"
+    )
     assert DBTaskResult.objects.filter(status="READY").count() == 1
 
     with refusing_smtp_server() as (port, server):
@@ -235,7 +240,11 @@ def test_a_bounced_registration_email_leaves_no_address_in_the_task_row_or_the_w
     assert row.exception_class_path == "smtplib.SMTPRecipientsRefused"
     assert "send_registration_confirmation" in row.traceback
     assert "SMTPRecipientsRefused" in output and "state=FAILED" in output  # the failure was logged
-    for where, text in {"traceback": row.traceback, "exception": row.exception_class_path, "output": output}.items():
+    for where, text in {
+        "traceback": row.traceback,
+        "exception": row.exception_class_path,
+        "output": output,
+    }.items():
         for value in (ADDRESS, "bounce.hanako", NAME):
             assert value not in text, f"{value!r} in the worker's {where}"
 
@@ -338,7 +347,9 @@ def test_the_checker_reports_a_members_value_in_any_form_a_log_may_show_it():
     ]
 
 
-def test_the_suites_capture_sees_a_members_email_in_a_debug_log_record(db, personal_data_capture, monkeypatch):
+def test_the_suites_capture_sees_a_members_email_in_a_debug_log_record(
+    db, personal_data_capture, monkeypatch
+):
     member = MemberFactory(email=ADDRESS)
     # A logger set to errors only, that does not pass its records on to the root's handlers.
     quiet = logging.getLogger("kirakira.somewhere")

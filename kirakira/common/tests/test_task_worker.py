@@ -72,6 +72,7 @@ def test_two_real_workers_deliver_each_confirmation_email_once_over_smtp(setting
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     for n in range(MEMBERS):
         services.member_register(
+            accept_terms=True,
             login_id=f"worker{n}",
             name=f"会員 {n}",
             email=f"worker{n}@example.com",

@@ -214,7 +214,9 @@ def test_the_worker_outlives_a_database_fault_and_the_task_runs_to_completion_on
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_outlives_a_connection_error_while_claiming(db_tasks, no_schedule, runs, monkeypatch, caplog):
+def test_the_worker_outlives_a_connection_error_while_claiming(
+    db_tasks, no_schedule, runs, monkeypatch, caplog
+):
     """django_tasks_db's own worker lets any claim error but "database is locked" end it."""
     original = DBTaskResultQuerySet.get_locked
     failures = iter([OperationalError("server closed the connection unexpectedly")] * 2)
@@ -401,7 +403,9 @@ def _visitor_received():
 def _staff_reply():
     consultation = open_for_member()
     message = consultation_services.staff_reply(
-        consultation_id=consultation.pk, actor=StaffFactory(roles=[Role.CUSTOMER_SERVICE]), body="ご回答です。"
+        consultation_id=consultation.pk,
+        actor=StaffFactory(roles=[Role.CUSTOMER_SERVICE]),
+        body="ご回答です。",
     )
     return consultation.member.email, lambda: send_consultation_reply.call(
         consultation_id=str(consultation.pk), message_id=str(message.pk)
@@ -411,13 +415,17 @@ def _staff_reply():
 def _role_request_notice():
     officer = StaffFactory(roles=[Role.PRIVACY_OFFICER])
     request = RoleRequest.objects.create(
-        account=StaffFactory(), requested_by=StaffFactory(), roles_added=[Role.CUSTOMER_SERVICE], roles_removed=[]
+        account=StaffFactory(),
+        requested_by=StaffFactory(),
+        roles_added=[Role.CUSTOMER_SERVICE],
+        roles_removed=[],
     )
     return officer.email, lambda: send_role_request_notice.call(request_id=str(request.pk))
 
 
 @pytest.mark.parametrize(
-    "email", [_order_placed, _order_event, _member_email, _visitor_received, _staff_reply, _role_request_notice]
+    "email",
+    [_order_placed, _order_event, _member_email, _visitor_received, _staff_reply, _role_request_notice],
 )
 def test_running_an_email_task_twice_sends_one_email(db, email):
     address, run_task = email()
@@ -509,7 +517,12 @@ def test_a_registration_whose_email_cannot_be_queued_is_not_stored(db_tasks, mon
     _queueing_fails(monkeypatch)
     with pytest.raises(OperationalError):
         accounts_services.member_register(
-            login_id="queued", name="登録 花子", email="queued@example.com", password=PASSWORD, language="ja"
+            accept_terms=True,
+            login_id="queued",
+            name="登録 花子",
+            email="queued@example.com",
+            password=PASSWORD,
+            language="ja",
         )
     assert not User.objects.filter(login_id="queued").exists()
 
@@ -569,7 +582,12 @@ def _register(count: int, prefix: str) -> list[str]:
     for n in range(count):
         address = f"{prefix}{n}@example.com"
         accounts_services.member_register(
-            login_id=f"{prefix}{n}", name=f"会員 {prefix} {n}", email=address, password=PASSWORD, language="ja"
+            accept_terms=True,
+            login_id=f"{prefix}{n}",
+            name=f"会員 {prefix} {n}",
+            email=address,
+            password=PASSWORD,
+            language="ja",
         )
         addresses.append(address)
     return addresses
@@ -651,7 +669,8 @@ def test_a_worker_whose_connection_is_killed_carries_on_and_sends_each_email_onc
                 DBTaskResult.objects.select_for_update().get(pk=stuck.pk)
                 handler.released.set()
                 wait_until(
-                    lambda: [w for _, w in _other_backends() if w == "Lock"], what="the worker to wait on the lock"
+                    lambda: [w for _, w in _other_backends() if w == "Lock"],
+                    what="the worker to wait on the lock",
                 )
                 [(pid, _)] = _other_backends()
                 terminate_backend(pid)

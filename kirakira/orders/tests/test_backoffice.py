@@ -79,15 +79,21 @@ def test_accounting_does_not_see_the_sns_account(client, order):
     assert "****5678" in html
 
 
+def _work_step(action, order) -> dict:
+    """The action's form as sent; completing asks what was delivered first (orders/progress.py)."""
+    data = {"action": action, "_selected_action": [str(order.pk)]}
+    if action == "complete_work":
+        data.update({"apply": "1", f"order-{order.pk}-delivery_note": "Retouched photos: https://example.com/r"})
+    return data
+
+
 def test_customer_service_starts_and_completes_the_work(client, order):
     accountant = StaffFactory(roles=[Role.ACCOUNTING])
     client.force_login(accountant)
     _record(client, order, 3000)
     client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
     for action, status in (("start_work", OrderStatus.IN_PROGRESS), ("complete_work", OrderStatus.COMPLETED)):
-        response = client.post(
-            "/en/backoffice/orders/order/", {"action": action, "_selected_action": [str(order.pk)]}
-        )
+        response = client.post("/en/backoffice/orders/order/", _work_step(action, order))
         assert response.status_code == 302
         order.refresh_from_db()
         assert order.status == status
@@ -103,7 +109,7 @@ def test_each_work_step_reports_what_it_did(client, order, prefix):
     for action in ("start_work", "complete_work"):
         response = client.post(
             f"{prefix}/backoffice/orders/order/",
-            {"action": action, "_selected_action": [str(order.pk)]},
+            _work_step(action, order),
             follow=True,
         )
         said[action] = [str(m) for m in response.context["messages"]]

@@ -102,8 +102,8 @@ def test_home_page_lists_active_services_in_the_pages_language(client, prefix, n
 def test_home_page_queries_do_not_grow_with_the_number_of_services(client, django_assert_max_num_queries):
     for n in range(8):
         make_service(name_ja=f"サービス{n}")
-    # The services, the policy-change notice and the staff notices (popups).
-    with django_assert_max_num_queries(4):
+    # The services, the policy-change and terms-change notices and the staff notices (popups).
+    with django_assert_max_num_queries(5):
         client.get("/")
 
 
@@ -131,6 +131,7 @@ def test_the_administrator_manages_the_catalog_and_other_roles_only_read_it(clie
             "description_ko": "d",
             "price_yen": "4500",
             "photo_link_count": "3",
+            "work_days": "4",
             "platforms": [SnsPlatform.objects.get(code="x").pk],
             "sort_order": "0",
             "is_active": "on",
@@ -138,7 +139,7 @@ def test_the_administrator_manages_the_catalog_and_other_roles_only_read_it(clie
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     service = Service.objects.get(name_ja="新サービス")
-    assert service.price_yen == 4500
+    assert (service.price_yen, service.work_days) == (4500, 4)
     client.force_login(StaffFactory(roles=[Role.CUSTOMER_SERVICE]))
     assert client.get(f"/en/backoffice/orders/service/{service.pk}/change/").status_code == 200
     refused = client.post("/en/backoffice/orders/service/add/", {"name_ja": "x"})

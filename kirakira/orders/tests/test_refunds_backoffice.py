@@ -211,14 +211,14 @@ def test_customer_service_sees_the_cancellation_reason(customer_service, refund)
         refund.order.reference in customer_service.get("/en/backoffice/orders/cancellation/").content.decode()
     )
     html = customer_service.get(_cancellation_url(refund)).content.decode()
-    assert REASON in html and "3000" in html
+    assert REASON in html and "¥3,000" in html
 
 
 def test_accounting_sees_the_cancellation_without_the_reason(accounting, refund):
     response = accounting.get(_cancellation_url(refund))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "3000" in html and REASON not in html
+    assert "¥3,000" in html and REASON not in html
 
 
 def test_cancellations_are_view_only(customer_service, refund):

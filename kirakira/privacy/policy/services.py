@@ -84,10 +84,21 @@ def validate_publication(
     reasons and summaries as they are stored (``{"reason": {lang: text}, "summary": ...}``):
     trimmed, line breaks as ``\\n``, and checked like every free text (``common/text.py``),
     since every visitor reads them."""
-    errors: dict[str, list[str]] = {}
-    today = selectors.today()
     if not actor.has_perm("privacy.publish_policyversion"):
         raise ValidationError(_("Only the privacy officer may publish a policy version."), code="forbidden")
+    return validate_announcement(
+        effective_on=effective_on, is_correction=is_correction, reason=reason, summary=summary
+    )
+
+
+def validate_announcement(
+    *, effective_on, is_correction: bool, reason: dict, summary: dict
+) -> dict[str, dict[str, str]]:
+    """The rules of announcing a new version of a published text (the policy, the terms of
+    service): at least 7 days' notice unless it only corrects wording, and a reason and a summary
+    in Japanese at least. Raises ``ValidationError`` by field; returns the cleaned texts."""
+    errors: dict[str, list[str]] = {}
+    today = selectors.today()
     if effective_on is None:
         errors["effective_on"] = [_("Give the effective date.")]
     elif effective_on < today:

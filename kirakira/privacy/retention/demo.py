@@ -11,6 +11,8 @@ def load_demo_withdrawal(*, password: str) -> bool:
     from django.contrib.auth import get_user_model
 
     from kirakira.common import clock
+    from kirakira.legal.models import TermsAgreement
+    from kirakira.legal.services import terms_agree
     from kirakira.orders import lifecycle, services
     from kirakira.orders.models import Service
 
@@ -27,6 +29,7 @@ def load_demo_withdrawal(*, password: str) -> bool:
     member = User.objects.create_user(
         "sayonara", "退会 太郎", DEMO_FORMER_EMAIL, password, email_confirmed_at=clock.now(), language="ja"
     )
+    terms_agree(member=member, channel=TermsAgreement.Channel.REGISTRATION)
     order = services.order_place(
         member=member,
         service=service,

@@ -141,9 +141,11 @@ _CHILDREN = {
     "refunds": "orders.Refund",
     "cancellation": "orders.Cancellation",
     "events": "orders.OrderEvent",
+    "receipts": "orders.Receipt",
     "messages": "consultations.Message",
     "attachments": "consultations.Attachment",
     "policy_acknowledgements": "privacy.PolicyAcknowledgement",
+    "terms_agreements": "legal.TermsAgreement",
 }
 # An attachment is named, never opened: its name and size, not its content.
 _ONLY = {"consultations.Attachment": ("filename", "size")}

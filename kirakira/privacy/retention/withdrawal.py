@@ -177,11 +177,14 @@ def _move_order(order, context: Context) -> int:
 
 
 def _move_membership(user, context: Context, *, notify: bool = True) -> int:
+    from kirakira.legal.models import TermsAgreement
     from kirakira.privacy.models import PolicyAcknowledgement
 
     data = storage.snapshot(user, exclude=("password", "pending_email", "email_index"))
     acknowledgements = PolicyAcknowledgement.objects.filter(member=user)
     data["policy_acknowledgements"] = [storage.snapshot(a) for a in acknowledgements]
+    agreements = TermsAgreement.objects.filter(member=user)
+    data["terms_agreements"] = [storage.snapshot(a) for a in agreements]
     rule = Retention.WITHDRAWN_MEMBER_5Y
     record = storage.move(
         subject_id=user.pk,
@@ -195,9 +198,10 @@ def _move_membership(user, context: Context, *, notify: bool = True) -> int:
     )
     if notify:
         enqueue_withdrawal_notice(record)
-    _total, per_model = acknowledgements.delete()
-    for label, count in per_model.items():
-        context.count(rule.code, label, Method.MOVED, count)
+    for moved in (acknowledgements, agreements):
+        _total, per_model = moved.delete()
+        for label, count in per_model.items():
+            context.count(rule.code, label, Method.MOVED, count)
     context.count(rule.code, user._meta.label, Method.MOVED, 1)
 
     user.login_id = f"withdrawn-{secrets.token_hex(6)}"

@@ -106,6 +106,7 @@ BELONGS_THROUGH: dict[str, str] = {"orders.OrderEvent": "order__member"}
 # Values from a related row, for a reader: the number of the policy version, not its row ID.
 EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "privacy.PolicyAcknowledgement": (("version_number", "version__number"),),
+    "legal.TermsAgreement": (("version_number", "version__number"),),
 }
 
 # index.html is opened from the member's disk, never served under the site's CSP, and must

@@ -561,6 +561,10 @@ def _shown(row, model_field: models.Field):
         value = getattr(row, f"kk_ref_{model_field.name}", None)
         return _json(value), _format(value)
     value = getattr(row, model_field.attname)
+    if model_field.name.endswith("_yen") and isinstance(value, int):
+        from kirakira.common.templatetags.kirakira import yen
+
+        return _json(value), yen(value)  # an amount as the member writes it: 12,345円, ¥12,345
     if model_field.choices and not isinstance(value, (list, dict)):
         return _json(value), str(dict(model_field.flatchoices).get(value, value)) if value not in (
             None,

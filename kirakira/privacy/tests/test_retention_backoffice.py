@@ -615,6 +615,7 @@ def test_a_registration_with_a_withdrawn_members_address_shows_on_their_membersh
     member = withdrawn_member(email="again.hanako@example.org")
     membership = RetainedRecord.objects.get(subject_id=member.pk, source="accounts.User")
     newcomer = member_register(
+        accept_terms=True,
         login_id="again_hanako",
         name="再登録 花子",
         email="again.hanako@example.org",

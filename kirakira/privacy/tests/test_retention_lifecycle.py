@@ -76,9 +76,16 @@ def test_one_member_from_first_order_to_last_disposal(client):
         record_payment(paid_open, accountant=accountant)
         unpaid = place_order(member=member, service=service)
         complaint = open_for_member(member, category="complaint", subject="仕上がりについて")
-        consultation_services.staff_reply(consultation_id=complaint.pk, actor=cs, body="ご迷惑をおかけしました")
+        consultation_services.staff_reply(
+            consultation_id=complaint.pk, actor=cs, body="ご迷惑をおかけしました"
+        )
         UsageRecord.objects.create(
-            member=member, occurred_at=T0, ip_address="203.0.113.9", method="GET", route="orders:list", status_code=200
+            member=member,
+            occurred_at=T0,
+            ip_address="203.0.113.9",
+            method="GET",
+            route="orders:list",
+            status_code=200,
         )
         record(actor=cs, action="view", model=Order, object_id=completed.pk, subjects=[member.pk])
     with clock.frozen_at(T0 + timedelta(days=1)):
@@ -127,7 +134,12 @@ def test_one_member_from_first_order_to_last_disposal(client):
     # The same email address registers again at once; the fraud check points it out.
     with clock.frozen_at(WITHDRAWN + timedelta(hours=1)):
         again = accounts_services.member_register(
-            login_id="hanako2", name="山田 花子", email="hanako@example.com", password=PASSWORD, language="ja"
+            accept_terms=True,
+            login_id="hanako2",
+            name="山田 花子",
+            email="hanako@example.com",
+            password=PASSWORD,
+            language="ja",
         )
     assert RegistrationMatch.objects.filter(user=again, retained=kept["accounts.User"][0]).exists()
 
@@ -191,9 +203,16 @@ def test_a_member_under_a_legal_hold_is_withdrawn_and_nothing_of_theirs_is_dispo
         member = MemberFactory()
         order = place_order(member=member)
         UsageRecord.objects.create(
-            member=member, occurred_at=T0, ip_address="203.0.113.9", method="GET", route="home", status_code=200
+            member=member,
+            occurred_at=T0,
+            ip_address="203.0.113.9",
+            method="GET",
+            route="home",
+            status_code=200,
         )
-        LegalHold.objects.create(subject_id=member.pk, reason="係争中", reference="2026-001", placed_by=officer)
+        LegalHold.objects.create(
+            subject_id=member.pk, reason="係争中", reference="2026-001", placed_by=officer
+        )
     with clock.frozen_at(WITHDRAWN):
         withdrawal.member_withdraw(user=member, checked_hash=member.password)
     assert User.objects.get(pk=member.pk).withdrawn_at == WITHDRAWN
@@ -258,7 +277,12 @@ def test_a_clock_moved_by_option_is_refused_unless_dry_run(capsys):
     with clock.frozen_at(T0):
         member = MemberFactory()
         UsageRecord.objects.create(
-            member=member, occurred_at=T0, ip_address="203.0.113.9", method="GET", route="home", status_code=200
+            member=member,
+            occurred_at=T0,
+            ip_address="203.0.113.9",
+            method="GET",
+            route="home",
+            status_code=200,
         )
     call_command("enforce_retention", "--dry-run", "--now", "2040-01-01T00:00")
     out = capsys.readouterr().out

@@ -30,6 +30,8 @@ from kirakira.common.roles import Role
 from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.consultations import services as consultation_services
 from kirakira.consultations.testing import PNG, open_for_member, upload
+from kirakira.legal.models import TermsAgreement
+from kirakira.legal.services import terms_agree
 from kirakira.orders import lifecycle
 from kirakira.orders.models import IdempotencyKey, Order
 from kirakira.orders.testing import make_service, place_order
@@ -77,6 +79,7 @@ def exercise(member, tag: str, *, staff) -> dict:
     """Give ``member`` a row in every kind of record a member can have; every text they wrote
     carries ``tag``, so that it can be looked for in another member's export."""
     cs, accountant = staff["cs"], staff["accountant"]
+    terms_agree(member=member, channel=TermsAgreement.Channel.REGISTRATION)
     service = make_service(photo_link_count=1)
     done = place_order(
         member=member,
@@ -307,6 +310,7 @@ def test_the_export_holds_every_record_and_field_the_catalog_declares_for_the_me
         "consultations.Message",
         "consultations.Attachment",
         "privacy.PolicyAcknowledgement",
+        "legal.TermsAgreement",
         "privacy.RightsRequest",
         "privacy.IdentityCode",
     } <= checked
@@ -363,6 +367,8 @@ def test_values_are_decrypted_and_staff_appear_by_pseudonym(world):
     assert usage["ip_address"] == "203.0.113.9"
     (ack,) = records["privacy.PolicyAcknowledgement"]["rows"]
     assert ack["version_number"] == 1
+    (agreement,) = records["legal.TermsAgreement"]["rows"]
+    assert (agreement["version_number"], agreement["channel"]) == (1, "registration")
     (session,) = records["accounts.BrowserSession"]["rows"]
     assert set(session) == {"expire_date", "user", "public_id", "created_at", "last_used_at", "client"}
     (token,) = records["knox.AuthToken"]["rows"]
