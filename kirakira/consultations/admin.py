@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from kirakira.accounts.models import User
 from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
@@ -21,7 +22,7 @@ from kirakira.privacy.rights import staff_selectors as rights_selectors
 
 from . import scanner, selectors, services
 from .forms import MultipleFileField, _files_help
-from .models import BODY_MAX, Attachment, Consultation, Status
+from .models import BODY_MAX, Attachment, Channel, Consultation, Status
 from .routing import categories_for, may_use_desk
 from .views import download
 
@@ -42,6 +43,67 @@ class StaffMessageForm(forms.Form):
         self.fields["attachments"].help_text = _files_help()
         if notes_only:  # a closed consultation takes internal notes only (a reply is refused)
             self.fields["internal"].initial = True
+
+
+class ChannelIntakeForm(forms.Form):
+    """A consultation that arrived by email or phone, entered by the member of staff who took it."""
+
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[(Channel.EMAIL, Channel.EMAIL.label), (Channel.PHONE, Channel.PHONE.label)],
+        widget=forms.RadioSelect,
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        help_text=_("As 2026/11/30 14:05. Empty: now."),
+        required=False,
+    )
+    member_login_id = forms.CharField(
+        label=_("Member's login ID"),
+        required=False,
+        max_length=60,
+        help_text=_("Empty for someone who is not a member: then give their name and how to answer them."),
+    )
+    visitor_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    visitor_email = forms.CharField(label=_("Email address"), required=False, max_length=300)
+    callback_phone = forms.CharField(label=_("Phone number for a call back"), required=False, max_length=40)
+    language = forms.ChoiceField(
+        label=_("Language of the answers"),
+        choices=[("ja", "日本語"), ("en", "English"), ("ko", "한국어")],
+        help_text=_("For someone who is not a member; a member's answers are in their own language."),
+    )
+    category = forms.ChoiceField(label=_("Category"))
+    subject = forms.CharField(label=_("Subject"), max_length=400)
+    body = forms.CharField(
+        label=_("What they asked"),
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "maxlength": BODY_MAX}),
+        help_text=_("As they wrote or said it: this is the first message of the thread, shown to them."),
+    )
+    original_email = forms.FileField(
+        label=_("Original email (.eml)"),
+        required=False,
+        help_text=_(
+            "Saved from the mail program; kept with the consultation, scanned and encrypted like any attachment."
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Consultation._meta.get_field("category").choices)
+        self.fields["category"].choices = [(c, labels[c]) for c in categories_for(user)]
+
+    def clean_member_login_id(self):
+        from kirakira.accounts.normalization import normalize_login_id
+
+        login_id = self.cleaned_data["member_login_id"].strip()
+        if not login_id:
+            return None
+        member = User.objects.filter(
+            login_id=normalize_login_id(login_id), is_staff=False, is_active=True
+        ).first()
+        if member is None:
+            raise ValidationError(_("No active member has this login ID."))
+        return member
 
 
 def _field_name(field) -> str:
@@ -82,7 +144,23 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     ordering = ("-updated_at",)
     change_form_template = "admin/consultations/consultation/change_form.html"
     fieldsets = (
-        (None, {"fields": ("reference", "category", "status", "member", "order", "created_at", "closed_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "category",
+                    "status",
+                    "member",
+                    "order",
+                    "channel",
+                    "received_at",
+                    "registered_by",
+                    "created_at",
+                    "closed_at",
+                )
+            },
+        ),
         (_("Consultation"), {"fields": ("subject", "visitor_name", "visitor_email", "callback_phone")}),
     )
     readonly_fields = (
@@ -91,6 +169,9 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         "status",
         "member",
         "order",
+        "channel",
+        "received_at",
+        "registered_by",
         "created_at",
         "closed_at",
         "subject",
@@ -131,6 +212,11 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         return [
             path("desk/", self.admin_site.admin_view(self.desk_view), name="{}_{}_desk".format(*info)),
             path(
+                "register/",
+                self.admin_site.admin_view(self.register_view),
+                name="{}_{}_register".format(*info),
+            ),
+            path(
                 "<uuid:object_id>/files/<uuid:attachment_id>/",
                 self.admin_site.admin_view(self.attachment_view),
                 name="{}_{}_attachment".format(*info),
@@ -148,8 +234,53 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
             **(extra_context or {}),
             "scanner_configured": scanner.is_configured(),
             "desk_url": self._url("desk") if may_use_desk(request.user) else None,
+            "register_url": self._url("register") if self.has_reply_permission(request) else None,
         }
         return super().changelist_view(request, extra_context)
+
+    def register_view(self, request):
+        """Enter a consultation that arrived by email or phone (services.consultation_register_from_channel)."""
+        if not self.has_reply_permission(request) or not categories_for(request.user):
+            raise PermissionDenied
+        form = ChannelIntakeForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            member = data["member_login_id"]
+            try:
+                consultation = services.consultation_register_from_channel(
+                    actor=request.user,
+                    channel=data["channel"],
+                    received_at=data["received_at"],
+                    member=member,
+                    visitor_name=data["visitor_name"],
+                    visitor_email=data["visitor_email"],
+                    callback_phone=data["callback_phone"],
+                    language=data["language"],
+                    category=data["category"],
+                    subject=data["subject"],
+                    body=data["body"],
+                    original_email=data["original_email"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc, {"member": "member_login_id"})
+            else:
+                self.message_user(
+                    request,
+                    _("Consultation %(reference)s is registered.") % {"reference": consultation.reference},
+                    messages.SUCCESS,
+                )
+                return redirect(self._url("change", consultation.pk))
+        return TemplateResponse(
+            request,
+            "admin/consultations/consultation/register.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Register a consultation received by email or phone"),
+                "form": form,
+            },
+            status=400 if request.method == "POST" else 200,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         consultation = self.get_object(request, object_id)  # routed: None if not this user's to see

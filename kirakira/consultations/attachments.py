@@ -6,6 +6,8 @@ file saved by staff opens as what it really is.
 """
 
 from dataclasses import dataclass
+from email import policy as email_policy
+from email.parser import BytesParser
 
 import filetype
 from django.conf import settings
@@ -137,3 +139,26 @@ def _scanned(file: CheckedFile) -> CheckedFile:
             _("“%(name)s” contains a virus and was refused.") % {"name": file.filename}, code="infected"
         )
     return CheckedFile(file.filename, file.content_type, file.data, ScanResult.CLEAN)
+
+
+# An original email kept with a consultation registered from the email channel: read as an RFC
+# 5322 message (the standard library's parser; ``filetype`` knows no text formats), then
+# scanned and stored encrypted like any attachment.
+EMAIL_TYPE = "message/rfc822"
+
+
+def check_original_email(upload) -> CheckedFile:
+    name = _clean_name(upload.name or "")
+    data = upload.read(MAX_BYTES + 1)
+    if upload.size > MAX_BYTES or len(data) > MAX_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(max)d MB.") % {"name": name, "max": MAX_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    message = BytesParser(policy=email_policy.default).parsebytes(data, headersonly=True)
+    if _extension(name) != "eml" or not (message["From"] and message["Date"]):
+        raise ValidationError(
+            _("“%(name)s” is not an email saved as a .eml file (with its From and Date headers).") % {"name": name},
+            code="bad_type",
+        )
+    return CheckedFile(filename=name, content_type=EMAIL_TYPE, data=data, scan=ScanResult.NOT_SCANNED)

@@ -63,6 +63,13 @@ def send_visitor_received(consultation) -> None:
     _send(consultation, "visitor_received", subject, url=_thread_url(consultation))
 
 
+def send_visitor_registered(consultation) -> None:
+    """To a visitor whose consultation by email or phone staff registered: its private link."""
+    with translation.override(consultation.language):
+        subject = _("Kirakira SNS: we have received your consultation %(reference)s")
+    _send(consultation, "visitor_registered", subject, url=_thread_url(consultation))
+
+
 def send_reply(consultation, message) -> None:
     _to, language = _recipient_and_language(consultation)
     with translation.override(language):

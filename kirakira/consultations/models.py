@@ -53,6 +53,14 @@ def _normalize_email(value: str) -> str:
     return value.strip().lower()
 
 
+class Channel(models.TextChoices):
+    """How a consultation reached the studio (policy C3: by the site, email or phone)."""
+
+    WEB = "web", _("this site")
+    EMAIL = "email", _("email")
+    PHONE = "phone", _("phone")
+
+
 class Consultation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("reference"), max_length=10, unique=True, default=new_reference)
@@ -93,6 +101,21 @@ class Consultation(models.Model):
     confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("last activity"), default=clock.now, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # One that arrived by email or phone is registered by staff (services.consultation_register_
+    # from_channel): when it arrived, and who entered it.
+    channel = models.CharField(
+        _("received through"), max_length=10, choices=Channel.choices, default=Channel.WEB, editable=False
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True, editable=False)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("registered by"),
+    )
 
     objects = EncryptedManager()
 

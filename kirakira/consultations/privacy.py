@@ -83,6 +83,9 @@ catalog.register(
         "confirmed_at",
         "updated_at",
         "closed_at",
+        "channel",
+        "received_at",
+        "registered_by",
         reason="the consultation's identity, routing and state; personal only through the member or "
         "the visitor, and kept with the consultation",
     ),

@@ -29,12 +29,13 @@ from .models import (
     Attachment,
     AuthorKind,
     Category,
+    Channel,
     Consultation,
     Message,
     Status,
     new_reference,
 )
-from .routing import may_see
+from .routing import categories_for, may_see
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -250,6 +251,109 @@ def consultation_open(
         )
         if member is None:
             tasks.enqueue_email(consultation, "confirm_visitor")
+    return consultation
+
+
+def consultation_register_from_channel(
+    *,
+    actor,
+    channel: str,
+    category,
+    subject,
+    body,
+    received_at=None,
+    member=None,
+    visitor_name: str = "",
+    visitor_email: str = "",
+    callback_phone="",
+    order=None,
+    original_email=None,
+    language: str = "ja",
+) -> Consultation:
+    """Register a consultation that reached the studio by email or phone (policy C3): staff enter
+    it as received, and from then on it is like any other. It is routed by its category, a
+    member sees it in their list, a visitor with an email address gets the private link to its
+    thread, and the original email, when given, is kept with it, scanned and encrypted like any
+    attachment. The member of staff must be one the category is routed to.
+
+    Raises ``ValidationError`` with field errors (every one at once); nothing is stored then.
+    """
+    if not actor.is_staff or not actor.has_perm("consultations.reply_consultation"):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if channel not in (Channel.EMAIL, Channel.PHONE):
+        errors["channel"] = [_("Choose how the consultation arrived: by email or by phone.")]
+    category = collect(errors, "category", _clean_category, category)
+    if category and category not in categories_for(actor):
+        errors["category"] = [
+            _("Consultations of this category are not routed to you: ask a colleague who handles them.")
+        ]
+    if member is not None and (member.is_staff or not member.is_active):
+        errors["member"] = [_("Choose an active member.")]
+    if member is None:
+        visitor_name = collect(errors, "visitor_name", _clean_name, visitor_name)
+        if visitor_email:
+            visitor_email = collect(errors, "visitor_email", _clean_email, visitor_email)
+        if not visitor_email and not callback_phone and "visitor_name" not in errors:
+            errors["visitor_email"] = [
+                _("Give the visitor's email address or phone number, so that they can be answered.")
+            ]
+    subject = collect(errors, "subject", clean_subject, subject)
+    body = collect(errors, "body", clean_body, body)
+    order = collect(errors, "order", _clean_order, member, order) if member or order else None
+    callback_phone = collect(errors, "callback_phone", _clean_phone, callback_phone)
+    now = clock.now()
+    received_at = received_at or now
+    if received_at > now:
+        errors["received_at"] = [_("The time it arrived cannot be in the future.")]
+    files = []
+    if original_email is not None:
+        if channel != Channel.EMAIL:
+            errors["original_email"] = [_("Only a consultation that arrived by email has an original email.")]
+        else:
+            files = collect(
+                errors,
+                "original_email",
+                lambda f: [attachment_checks.check_original_email(f)],
+                original_email,
+            )
+    if errors:
+        raise ValidationError(errors)
+    try:
+        files = attachment_checks.scan_files(files)
+    except ValidationError as exc:
+        raise ValidationError({"original_email": exc.error_list}) from None
+
+    with transaction.atomic():
+        consultation = Consultation(
+            data_subject_id=member.pk if member else uuid.uuid4(),
+            member=member,
+            visitor_name=visitor_name or "",
+            visitor_email=visitor_email or "",
+            language=(member.language if member else language or "ja")[:8],
+            category=category,
+            subject=subject,
+            order=order,
+            callback_phone=callback_phone,
+            # Staff took it in: nothing for a visitor to confirm.
+            status=Status.OPEN,
+            confirmed_at=None if member else now,
+            created_at=now,
+            updated_at=now,
+            channel=channel,
+            received_at=received_at,
+            registered_by=actor,
+        )
+        _insert_with_fresh_reference(consultation)
+        _add_message(
+            consultation,
+            author_kind=AuthorKind.MEMBER if member else AuthorKind.VISITOR,
+            author=member,
+            body=body,
+            files=files,
+        )
+        if member is None and visitor_email:
+            tasks.enqueue_email(consultation, "visitor_registered")
     return consultation
 
 

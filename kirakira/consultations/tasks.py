@@ -11,9 +11,13 @@ from kirakira.privacy.rights.notices import may_send
 from . import emails
 from .models import Consultation, Message, Status
 
-ConsultationEmail = Literal["confirm_visitor", "visitor_received"]
+ConsultationEmail = Literal["confirm_visitor", "visitor_received", "visitor_registered"]
 
-_SENDERS = {"confirm_visitor": emails.send_confirm_visitor, "visitor_received": emails.send_visitor_received}
+_SENDERS = {
+    "confirm_visitor": emails.send_confirm_visitor,
+    "visitor_received": emails.send_visitor_received,
+    "visitor_registered": emails.send_visitor_registered,
+}
 
 
 def _reachable(consultation_id: str) -> Consultation | None:
@@ -58,7 +62,7 @@ def send_consultation_reply(*, consultation_id: str, message_id: str) -> None:
 
 
 def enqueue_email(consultation, kind: str) -> None:
-    """``kind`` is "confirm_visitor", "visitor_received" or "reply:<Message id>".
+    """``kind`` is "confirm_visitor", "visitor_received", "visitor_registered" or "reply:<Message id>".
     The task is queued in the caller's transaction (``enqueue_in_transaction``)."""
     if kind.startswith("reply:"):
         enqueue_in_transaction(

@@ -58,6 +58,8 @@ NOTICES = {
     # For a visitor, the link to their thread is their only way to it: without this email the
     # consultation they asked us to handle cannot be answered.
     "consultations.visitor_received": CONTRACT,
+    # The same link, for a visitor whose consultation by email or phone staff registered.
+    "consultations.visitor_registered": CONTRACT,
     # "A reply is waiting": a member reads the reply on the site (My consultations, My page), so
     # the email only draws attention to it. A visitor has no account, hence no stop, and keeps
     # getting it (it carries the only link to their thread).

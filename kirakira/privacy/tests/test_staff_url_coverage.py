@@ -162,6 +162,10 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
         routed = role in ROUTES[instance.category] if instance is not None else False
         if action == "desk":
             return sees and _officer_desk(role)
+        if action == "register":  # entering one received by email or phone: those who answer some
+            return sees and "consultations.reply_consultation" in perms and any(
+                role in routed_to for routed_to in ROUTES.values()
+            )
         if action == "attachment":
             return sees and role in ROUTES[world["question"].category]
         if action in ("change", "history"):
