@@ -129,7 +129,14 @@ def journey(base, mail_dir):
         base,
         "POST",
         "/api/v1/auth/register",
-        {"login_id": login_id, "name": "Smoke Test", "email": address, "password": password},
+        {
+            "login_id": login_id,
+            "name": "Smoke Test",
+            "email": address,
+            "password": password,
+            # Registration records agreement to the terms in force; orders need it.
+            "accept_terms": True,
+        },
     )
     expect("register", status, content, 201)
     print("registered")
