@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "kirakira.api",
     "kirakira.schedule",
     "kirakira.legal",
+    "kirakira.disclosures",
 ]
 
 MIDDLEWARE = [
@@ -322,9 +323,20 @@ PRIVACY_ACTIVE_MASTER_KEY = env.str(
 PRIVACY_BLIND_INDEX_KEY = env.str(
     "PRIVACY_BLIND_INDEX_KEY", default=_privacy_keys.get("PRIVACY_BLIND_INDEX_KEY", "")
 )
-if PRODUCTION and not (PRIVACY_MASTER_KEYS and PRIVACY_ACTIVE_MASTER_KEY and PRIVACY_BLIND_INDEX_KEY):
+# Blind-index keys with IDs ("id:base64,..."), beside or instead of the single key above (which
+# is the key "legacy"), and the one that computes new index values (rotate_blind_index_key).
+PRIVACY_BLIND_INDEX_KEYS = env.str(
+    "PRIVACY_BLIND_INDEX_KEYS", default=_privacy_keys.get("PRIVACY_BLIND_INDEX_KEYS", "")
+)
+PRIVACY_ACTIVE_BLIND_INDEX_KEY = env.str(
+    "PRIVACY_ACTIVE_BLIND_INDEX_KEY", default=_privacy_keys.get("PRIVACY_ACTIVE_BLIND_INDEX_KEY", "")
+)
+if PRODUCTION and not (
+    PRIVACY_MASTER_KEYS and PRIVACY_ACTIVE_MASTER_KEY and (PRIVACY_BLIND_INDEX_KEY or PRIVACY_BLIND_INDEX_KEYS)
+):
     raise ImproperlyConfigured(
-        "PRIVACY_MASTER_KEYS, PRIVACY_ACTIVE_MASTER_KEY and PRIVACY_BLIND_INDEX_KEY are required in production."
+        "PRIVACY_MASTER_KEYS, PRIVACY_ACTIVE_MASTER_KEY and PRIVACY_BLIND_INDEX_KEY (or PRIVACY_BLIND_INDEX_KEYS) "
+        "are required in production."
     )
 # How long a process may keep an unwrapped data key; shredding takes effect everywhere within it.
 PRIVACY_KEY_CACHE_SECONDS = env.int("PRIVACY_KEY_CACHE_SECONDS", default=30)

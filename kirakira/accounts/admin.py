@@ -11,7 +11,9 @@ So here:
   roles exist on staff accounts only;
 - no page shows or sets a password: the owner is sent the reset email ("forgot my password"),
   and a new staff member sets their first password from an emailed link;
-- no account is ever deleted here; offboarding is removing staff status or deactivating;
+- no account is ever deleted here; offboarding is removing staff status or deactivating, and a
+  staff member who still handles open consultations or rights requests is deactivated only from
+  the offboarding page, which hands them over first (``kirakira.accounts.offboarding``);
 - a grant of a role that sees more than the administrator's own, and the removal of a privacy
   role, become role requests that the privacy officer approves or refuses (``RoleRequestAdmin``;
   the rules are ``staff``'s).
@@ -36,7 +38,7 @@ from kirakira.common.forms import apply_service_errors
 from kirakira.common.roles import Role
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 
-from . import staff
+from . import offboarding, staff
 from .models import RoleRequest, User
 from .normalization import normalize_email
 
@@ -139,7 +141,51 @@ class AccountChangeForm(forms.ModelForm):
             staff.access_check_change(user=self.instance, actor=self.actor, **self.requested_access())
         except (PermissionDenied, ValidationError) as exc:
             _add_service_errors(self, exc)
+        if (
+            self.requested_access()["is_active"] is False
+            and self.instance.is_staff
+            and self.instance.is_active
+            and "is_active" not in self.errors
+            and offboarding.has_open_items(self.instance)
+        ):
+            self.add_error(
+                "is_active",
+                _(
+                    "This staff member still handles open consultations or rights requests. Hand them over to "
+                    "colleagues on the offboarding page (“Offboard”), which then deactivates the account."
+                ),
+            )
         return cleaned
+
+
+class OffboardingForm(forms.Form):
+    """The offboarding page: a colleague for each open item (any account key is accepted here,
+    so that the service can say exactly what is wrong with a choice), the exit pledge's version
+    and the day it was signed."""
+
+    exit_pledge = forms.CharField(label=_("exit pledge signed"), required=False, widget=forms.Select)
+    signed_on = forms.DateField(
+        label=_("signed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, items=(), colleagues=(), pledges=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        self.fields["exit_pledge"].widget.choices = [("", "---------")] + [
+            (pledge.number, str(pledge)) for pledge in pledges
+        ]
+        if pledges:
+            self.fields["exit_pledge"].initial = pledges[0].number
+        for item in self.items:
+            choices = [("", "---------")] + [
+                (person.pk, person.login_id) for person in offboarding.candidates(item, colleagues)
+            ]
+            self.fields[item.field] = forms.CharField(
+                label=item.reference, required=False, widget=forms.Select(choices=choices)
+            )
+
+    def rows(self):
+        return [(item, self[item.field]) for item in self.items]
 
 
 class _AccountAdminBase(admin.ModelAdmin):
@@ -301,6 +347,11 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
             # Django's page for setting another person's password; it does not exist here.
             path("<path:object_id>/password/", self.admin_site.admin_view(self.no_password_page)),
             path(
+                "<path:object_id>/offboard/",
+                self.admin_site.admin_view(self.offboard_view),
+                name="{}_{}_offboard".format(*info),
+            ),
+            path(
                 "<path:object_id>/send-password-reset/",
                 self.admin_site.admin_view(self.send_password_reset_view),
                 name="{}_{}_send_password_reset".format(*info),
@@ -322,7 +373,67 @@ class UserAdmin(CatalogMaskingAdminMixin, _AccountAdminBase):
                 f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_send_password_reset",
                 args=[obj.pk],
             )
+            if obj.is_staff:
+                extra_context["offboard_url"] = self._offboard_url(obj)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _offboard_url(self, obj):
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_offboard", args=[obj.pk])
+
+    def offboard_view(self, request, object_id):
+        """A staff member's leaving: their open work handed over, the exit pledge recorded, the
+        account deactivated (``offboarding.offboarding_complete``); and the records of it."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        can_offboard = obj.is_staff and obj.is_active and obj.pk != request.user.pk
+        form = None
+        if can_offboard:
+            pledges = list(offboarding.ExitPledge.objects.order_by("-number"))
+            form = OffboardingForm(
+                request.POST if request.method == "POST" else None,
+                items=offboarding.open_items(obj),
+                colleagues=offboarding.colleagues(obj),
+                pledges=pledges,
+            )
+            if request.method == "POST" and form.is_valid():
+                data = form.cleaned_data
+                try:
+                    offboarding.offboarding_complete(
+                        leaver_id=obj.pk,
+                        handovers={item.field: data.get(item.field) for item in form.items},
+                        exit_pledge=data.get("exit_pledge"),
+                        signed_on=data.get("signed_on"),
+                        actor=request.user,
+                    )
+                except (PermissionDenied, ValidationError) as exc:
+                    _add_service_errors(form, exc)
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "The staff member is offboarded: their work is handed over, the exit pledge is "
+                            "recorded, and the account is deactivated with all its logins ended."
+                        ),
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(self._offboard_url(obj))
+        return TemplateResponse(
+            request,
+            "admin/accounts/user/offboard.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": obj,
+                "title": _("Offboard a staff member"),
+                "change_url": self._change_url(obj),
+                "form": form,
+                "is_self": obj.pk == request.user.pk,
+                "records": offboarding.records_of(obj),
+            },
+        )
 
     def send_password_reset_view(self, request, object_id):
         obj = self.get_object(request, unquote(object_id))

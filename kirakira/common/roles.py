@@ -43,12 +43,22 @@ class RoleDeclaration:
 _NOTICES = {"consent.view_notice", "consent.add_notice", "consent.change_notice", "consent.delete_notice"}
 _CONSULTATIONS = {"consultations.view_consultation", "consultations.reply_consultation"}
 _ORDERS_READ = {"orders.view_order", "orders.view_payment", "orders.view_cancellation"}
+# Staff offboarding (kirakira/accounts/offboarding.py): the exit pledge's versions and the records.
+_OFFBOARDING_READ = {
+    "staff_gate.view_exitpledge",
+    "staff_gate.view_offboarding",
+    "staff_gate.view_offboardinghandover",
+}
 _PRIVACY_READ = {
     "accounts.view_user",
     "privacy.view_permissionchange",
     "usage.view_usagerecord",
     "privacy.view_policyversion",
     "legal.view_termsversion",
+    # The register of provisions required by law (policy C5), kept by the privacy roles.
+    "disclosures.view_disclosure",
+    "disclosures.record_disclosure",
+    "disclosures.view_correctionnotice",
     "orders.view_refund",
     "consent.view_consentrecord",
     "consent.view_notice",
@@ -57,6 +67,7 @@ _PRIVACY_READ = {
     "staff_gate.view_securitypledge",
     "staff_gate.view_pledgeacceptance",
     "staff_gate.view_trainingrecord",
+    *_OFFBOARDING_READ,
     # The staff access log's monthly review; which of the two roles marks which part of a month
     # is kirakira/privacy/access_log/review_services.py's rule.
     "privacy.view_staffaccessrecord",
@@ -65,6 +76,8 @@ _PRIVACY_READ = {
     "privacy.view_disposalrun",
     "privacy.view_disposalcount",
     "privacy.view_legalhold",
+    # The key rotation register: when master and blind-index keys were last rotated.
+    "privacy.view_keyrotation",
     # Members' rights requests: listed with their due dates, answered within them.
     "privacy.view_rightsrequest",
     "privacy.decide_rightsrequest",
@@ -156,6 +169,7 @@ ROLE_DECLARATIONS: tuple[RoleDeclaration, ...] = (
                 "orders.view_snsplatform",
                 "orders.add_snsplatform",
                 "orders.change_snsplatform",
+                *_OFFBOARDING_READ,
                 *_NOTICES,
             }
         ),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kirakira.accounts.models import User
 from kirakira.common import clock
@@ -137,7 +138,10 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(Consultation)
 class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
-    list_display = ("reference", "category", "status", "opened_by", "age", "updated_at", "processing_stopped")
+    list_display = (
+        "reference", "category", "status", "handler", "opened_by", "age", "updated_at", "processing_stopped"
+    )
+    actions = ["take"]
     list_filter = (RoutedFilter, StatusFilter, work_queue.stopped_filter())
     processing_stopped = staticmethod(work_queue.stopped_column())
     search_fields = ("reference",)
@@ -156,6 +160,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     "channel",
                     "received_at",
                     "registered_by",
+                    "handler",
                     "created_at",
                     "closed_at",
                 )
@@ -172,6 +177,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         "channel",
         "received_at",
         "registered_by",
+        "handler",
         "created_at",
         "closed_at",
         "subject",
@@ -192,7 +198,7 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         ]
 
     def get_queryset(self, request):
-        return work_queue.with_stopped(selectors.for_staff(request.user).select_related("member", "order"))
+        return work_queue.with_stopped(selectors.for_staff(request.user).select_related("member", "order", "handler"))
 
     @admin.display(description=_("opened by"))
     @shows("member")
@@ -206,6 +212,25 @@ class ConsultationAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
 
     def has_reply_permission(self, request):
         return request.user.has_perm("consultations.reply_consultation")
+
+    @admin.action(description=_("Take it: I handle the selected consultations"), permissions=["reply"])
+    def take(self, request, queryset):
+        taken = 0
+        for consultation in queryset.order_by("reference"):
+            try:
+                services.consultation_take(consultation_id=consultation.pk, actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                text = " ".join(getattr(exc, "messages", [])) or _("Your role may not do this.")
+                self.message_user(request, f"{consultation.reference}: {text}", messages.WARNING)
+            else:
+                taken += 1
+        if taken:
+            self.message_user(
+                request,
+                ngettext("You now handle %(count)d consultation.", "You now handle %(count)d consultations.", taken)
+                % {"count": taken},
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

@@ -116,6 +116,18 @@ class Consultation(models.Model):
         editable=False,
         verbose_name=_("registered by"),
     )
+    # The staff member who owns the work: set by the first staff reply, changed by "take it" or
+    # by the handover when its handler leaves (kirakira/accounts/offboarding.py). Empty: nobody
+    # yet, the roles it is routed to share it.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("handled by"),
+    )
 
     objects = EncryptedManager()
 

@@ -86,6 +86,7 @@ catalog.register(
         "channel",
         "received_at",
         "registered_by",
+        "handler",
         reason="the consultation's identity, routing and state; personal only through the member or "
         "the visitor, and kept with the consultation",
     ),

@@ -489,12 +489,32 @@ def staff_reply(*, consultation_id, actor, body, files=(), internal: bool = Fals
             files=checked,
             is_internal=internal,
         )
+        if consultation.handler_id is None:  # the first staff member to act owns the work
+            consultation.handler = actor
+            consultation.save(update_fields=["handler"])
         if not internal:
             consultation.status = Status.ANSWERED
             consultation.updated_at = message.created_at
             consultation.save(update_fields=["status", "updated_at"])
             tasks.enqueue_email(consultation, f"reply:{message.pk}")
     return message
+
+
+def consultation_take(*, consultation_id, actor) -> Consultation:
+    """"Take it": ``actor`` becomes the consultation's handler (one routed to their roles and not
+    closed). A leaver's work goes to a colleague by the handover (kirakira/accounts/offboarding.py)."""
+    if not actor.is_active or not actor.has_perm("consultations.reply_consultation"):
+        raise PermissionDenied
+    with transaction.atomic():
+        consultation = _locked(consultation_id)
+        if not may_see(actor, consultation) or consultation.status == Status.AWAITING_CONFIRMATION:
+            raise ValidationError(_("This consultation no longer exists."), code="not_found")
+        if consultation.status == Status.CLOSED:
+            raise ValidationError(_("This consultation is closed."), code="closed")
+        if consultation.handler_id != actor.pk:
+            consultation.handler = actor
+            consultation.save(update_fields=["handler"])
+    return consultation
 
 
 def consultation_close(*, consultation_id, member=None, actor=None) -> Consultation:

@@ -10,6 +10,7 @@ from . import access_review_admin  # noqa: F401 - the monthly access review's pa
 from .audit.permissions import actor_label
 from .catalog import catalog
 from .catalog.admin import CatalogMaskingAdminMixin, shows
+from .keys import admin as keys_admin  # noqa: F401 - the key rotation register
 from .models import PermissionChange, PolicyVersion
 from .policy.services import policy_version_publish
 from .retention import admin as retention_admin  # noqa: F401 - ledger, forecast, holds, separate storage

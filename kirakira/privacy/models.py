@@ -434,6 +434,9 @@ class AccessReview(models.Model):
         return super().delete(*args, **kwargs)
 
 
+# The key rotation register (kirakira/privacy/keys).
+from .keys.models import KeyRotation  # noqa: E402
+
 # Separate storage, legal holds and the disposal ledger (kirakira/privacy/retention).
 from .retention.models import DisposalCount, DisposalRun, LegalHold, RegistrationMatch, RetainedRecord  # noqa: E402
 
@@ -447,6 +450,7 @@ __all__ = [
     "DisposalCount",
     "DisposalRun",
     "IdentityCode",
+    "KeyRotation",
     "LegalHold",
     "PermissionChange",
     "PolicyAcknowledgement",

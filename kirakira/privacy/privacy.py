@@ -34,6 +34,39 @@ catalog.register(
     ),
 )
 
+# The key rotation register (kirakira/privacy/keys): when keys turned and who started it.
+catalog.register(
+    "privacy.KeyRotation",
+    context=Context.SECURITY,
+    subject="started_by",
+    fields=[
+        personal(
+            field_name,
+            Item.STAFF_CHANGE_RECORD,
+            purposes=[Purpose.ACCOUNTABILITY],
+            retention=Retention.UNTIL_PURPOSE_MET,
+            full=[Role.PRIVACY_OFFICER, Role.PRIVACY_STAFF],
+        )
+        for field_name in ("started_by", "started_by_os_user")
+    ],
+    not_personal=not_personal(
+        "id",
+        "kind",
+        "from_keys",
+        "to_key",
+        "state",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "rows_done",
+        "rows_cleared",
+        "per_key",
+        "runs",
+        "error",
+        reason="which keys a rotation moved off and to, when, and how many values; key IDs and counts only",
+    ),
+)
+
 catalog.register(
     "privacy.PolicyVersion",
     context=Context.SECURITY,
@@ -263,6 +296,12 @@ retention.register(
     where=Q(pk__in=[]),
 )
 retention.register(
+    "privacy.KeyRotation",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("never while the service runs: the register is the record of when keys were rotated"),
+    where=Q(pk__in=[]),
+)
+retention.register(
     "privacy.PolicyAcknowledgement",
     rule=Retention.WITHDRAWN_MEMBER_5Y,
     event=_("the member withdraws: moved to separate storage with the membership record"),
@@ -337,6 +376,7 @@ catalog.register(
         "extended_at",
         "decided_at",
         "decided_by",
+        "handler",
         "ground",
         "reminded_at",
         "target",

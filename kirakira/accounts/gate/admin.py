@@ -17,7 +17,15 @@ from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 
 from . import services
-from .models import LANGUAGES, PledgeAcceptance, SecurityPledge, TrainingRecord
+from .models import (
+    LANGUAGES,
+    ExitPledge,
+    Offboarding,
+    OffboardingHandover,
+    PledgeAcceptance,
+    SecurityPledge,
+    TrainingRecord,
+)
 
 for _model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_model):
@@ -155,3 +163,74 @@ class TrainingRecordAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
             staff=data["staff"], course=data["course"], completed_on=data["completed_on"], actor=request.user
         )
         obj.pk, obj._state.adding = record.pk, False
+
+
+class ExitPledgeForm(PledgeForm):
+    class Meta:
+        model = ExitPledge
+        fields = ["text_ja", "text_en", "text_ko"]
+
+
+@admin.register(ExitPledge)
+class ExitPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+    """The exit pledge leaving staff sign (continuing confidentiality), published by the privacy
+    officer as the security pledge is; a published version is never changed."""
+
+    form = ExitPledgeForm
+    list_display = ("number", "published_at", "published_by")
+    ordering = ("-number",)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(services.PUBLISH_PERMISSION)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ExitPledgeForm.Meta.fields
+        return ["number", "published_at", "published_by", "text_ja", "text_en", "text_ko"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        pledge = services.exit_pledge_publish(
+            texts={language: data[f"text_{language}"] for language in LANGUAGES}, actor=request.user
+        )
+        obj.pk, obj.number, obj._state.adding = pledge.pk, pledge.number, False
+        messages.success(
+            request,
+            _("Version %(number)d of the exit pledge is published: leaving staff sign it from now on.")
+            % {"number": pledge.number},
+        )
+
+
+class HandoverInline(admin.TabularInline):
+    model = OffboardingHandover
+    fields = ("kind", "reference", "to_staff")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offboarding)
+class OffboardingAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
+    """Who left, when, what they signed and to whom their work went: written by the offboarding
+    page on a staff account, never changed or deleted."""
+
+    list_display = ("completed_at", "leaver", "completed_by", "exit_pledge", "exit_pledge_signed_on")
+    list_select_related = ("leaver", "completed_by", "exit_pledge")
+    ordering = ("-completed_at",)
+    fields = ("leaver", "completed_at", "completed_by", "exit_pledge", "exit_pledge_signed_on")
+    inlines = [HandoverInline]

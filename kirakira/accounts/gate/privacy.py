@@ -101,3 +101,65 @@ retention.register(
     event=_("no kept acceptance refers to an older version of the pledge any more"),
     where=_unreferenced_old_pledges,
 )
+
+
+# --- offboarding (kirakira/accounts/offboarding.py) -----------------------------------------------
+catalog.register(
+    "staff_gate.ExitPledge",
+    context=Context.SECURITY,
+    subject="published_by",
+    fields=[
+        personal(
+            "published_by",
+            Item.STAFF_CHANGE_RECORD,
+            purposes=[Purpose.ACCOUNTABILITY],
+            retention=Retention.UNTIL_PURPOSE_MET,
+            full=PRIVACY_ROLES,
+        ),
+    ],
+    not_personal=not_personal(
+        "id", "number", "text_ja", "text_en", "text_ko", "published_at", reason="the published exit pledge text"
+    ),
+)
+# Who left, when, which exit pledge they signed, and to whom their work went: a record of the end
+# of a staff member's access rights, kept as long as the permission-change log that holds the
+# deactivation itself. The administrator who completed it reads it on the offboarding page.
+for _label, _subject in (("staff_gate.Offboarding", "leaver"), ("staff_gate.OffboardingHandover", "to_staff")):
+    catalog.register_record(
+        _label,
+        context=Context.SECURITY,
+        subject=_subject,
+        items=[Item.ACCESS_RIGHTS_RECORD],
+        purposes=[Purpose.ACCOUNTABILITY, Purpose.SECURITY],
+        retention=Retention.PERMISSION_CHANGE_3Y,
+        full=[*PRIVACY_ROLES, Role.ADMINISTRATOR],
+    )
+retention.register(
+    "staff_gate.Offboarding",
+    rule=Retention.PERMISSION_CHANGE_3Y,
+    event=_("the offboarding is completed"),
+    start="completed_at",
+)
+retention.register(
+    "staff_gate.OffboardingHandover",
+    rule=Retention.PERMISSION_CHANGE_3Y,
+    event=_("the offboarding is completed"),
+    with_parent="staff_gate.Offboarding:permission_change_3y",
+)
+
+
+def _unreferenced_old_exit_pledges():
+    from django.db.models import Q, Subquery
+
+    from .models import ExitPledge, Offboarding
+
+    latest = ExitPledge.objects.order_by("-number").values("number")[:1]
+    return Q(number__lt=Subquery(latest)) & ~Q(pk__in=Offboarding.objects.values("exit_pledge"))
+
+
+retention.register(
+    "staff_gate.ExitPledge",
+    rule=Retention.UNTIL_PURPOSE_MET,
+    event=_("no kept offboarding refers to an older version of the exit pledge any more"),
+    where=_unreferenced_old_exit_pledges,
+)

@@ -18,7 +18,7 @@ from kirakira.common.text import clean_text
 from kirakira.common.validation import collect
 
 from . import selectors
-from .models import LANGUAGES, PledgeAcceptance, SecurityPledge, TrainingRecord
+from .models import LANGUAGES, ExitPledge, PledgeAcceptance, SecurityPledge, TrainingRecord
 
 PUBLISH_PERMISSION = "staff_gate.publish_securitypledge"
 TRAINING_PERMISSION = "staff_gate.add_trainingrecord"
@@ -91,6 +91,27 @@ def pledge_accept(*, user, number: int) -> PledgeAcceptance:
         )
     acceptance, _created = PledgeAcceptance.objects.get_or_create(staff=user, pledge=current)
     return acceptance
+
+
+def exit_pledge_publish(*, texts: dict[str, str], actor) -> ExitPledge:
+    """Publish the next version of the exit pledge, which leaving staff sign (recorded by the
+    offboarding, ``kirakira.accounts.offboarding``). Published by whoever publishes the security
+    pledge (the privacy officer)."""
+    _require(actor, PUBLISH_PERMISSION)
+    cleaned = pledge_check_texts(texts)
+    try:
+        with transaction.atomic():
+            number = (ExitPledge.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+            return ExitPledge.objects.create(
+                number=number,
+                published_at=clock.now(),
+                published_by=actor,
+                **{f"text_{language}": cleaned[language] for language in LANGUAGES},
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("Another version was published at the same moment; please try again.")
+        ) from None
 
 
 # --- training records -------------------------------------------------------------------------

@@ -13,7 +13,6 @@ at most ``PRIVACY_KEY_CACHE_SECONDS`` so that a bulk read does not unwrap one ke
 import os
 import time
 import uuid
-from collections import Counter
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -254,40 +253,11 @@ def is_destroyed(owner_id: uuid.UUID) -> bool:
 
 
 def rotate(batch_size: int = 500) -> tuple[int, int]:
-    """Re-wrap every live data key under the active master key, in one transaction.
+    """Re-wrap every live data key under the active master key, in batches, recorded in the key
+    rotation register (``kirakira.privacy.keys.services.master_key_rotate``, which says more).
+    Returns (re-wrapped by this rotation, already current). Encrypted member data is never
+    touched."""
+    from kirakira.privacy.keys.services import master_key_rotate
 
-    Every wrapped key is unwrapped before anything is written, so a missing or wrong master
-    key stops the rotation with an error naming it and no row is rewritten. Returns (rewrapped,
-    already current). Encrypted member data is never touched.
-    """
-    from kirakira.privacy.models import DataKey, MasterKeyEvent
-
-    active = keyring().active_id
-    rewrapped = current = 0
-    with transaction.atomic():
-        rows = list(
-            DataKey.objects.select_for_update()
-            .filter(destroyed_at__isnull=True, wrapped_key__isnull=False)
-            .exclude(master_key_id=active)
-            .order_by("pk")
-        )
-        raw_keys = [(row, _unwrap(row)) for row in rows]
-        now = clock.now()
-        moved_off = Counter(row.master_key_id for row in rows)
-        for row, raw in raw_keys:
-            row.wrapped_key = _wrap(raw, row.id, row.owner_id, active)
-            row.master_key_id = active
-            row.rotated_at = now
-        DataKey.objects.bulk_update(
-            [row for row, _ in raw_keys],
-            ["wrapped_key", "master_key_id", "rotated_at"],
-            batch_size=batch_size,
-        )
-        rewrapped = len(raw_keys)
-        MasterKeyEvent.objects.bulk_create(
-            MasterKeyEvent(master_key_id=old, kind=MasterKeyEvent.Kind.ROTATED_OFF, at=now, data_keys=count)
-            for old, count in sorted(moved_off.items())
-        )
-        current = DataKey.objects.filter(destroyed_at__isnull=True, master_key_id=active).count() - rewrapped
-    clear_cache()
-    return rewrapped, current
+    outcome = master_key_rotate(batch_size=batch_size)
+    return outcome.rotation.rows_done, outcome.already_current

@@ -36,13 +36,14 @@ from django import forms
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import IntegrityError, models
+from django.db.models import lookups
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 from . import datakeys
-from .keyring import keyring
+from .keyring import LEGACY_BLIND_INDEX_ID, KeyUnavailable, keyring
 
 FORMAT = datakeys.VALUE_FORMAT
 _KEY_ID_BYTES = 16
@@ -452,12 +453,54 @@ class EncryptedBinaryField(EncryptedMixin, models.BinaryField):
         return PlainBytes(raw)
 
 
+def _index_value(key_id: str, mac: bytes) -> str:
+    """How an index value is stored: ``ID:`` and the digest in unpadded base64url (at most 16 + 1
+    + 43 characters), or, for the ``legacy`` key, the digest in hex as before key IDs existed."""
+    if key_id == LEGACY_BLIND_INDEX_ID:
+        return mac.hex()
+    return f"{key_id}:{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def index_key_id(value: str) -> str:
+    """The ID of the blind-index key that made a stored index value."""
+    key_id, sep, _ = value.partition(":")
+    return key_id if sep else LEGACY_BLIND_INDEX_ID
+
+
+class IndexProbe(str):
+    """What ``Model.<field>_of(value)`` returns: the value's index under the active key (the
+    string itself, so it compares and stores as before), remembering its index under every
+    configured key (``candidates``). A lookup with it matches any of them, so that rows not yet
+    re-indexed by a running ``rotate_blind_index_key`` are still found."""
+
+    candidates: tuple[str, ...] = ()
+
+
+class _BlindIndexExact(lookups.Exact):
+    def as_sql(self, compiler, connection):
+        if isinstance(self.rhs, IndexProbe) and len(self.rhs.candidates) > 1:
+            return lookups.In(self.lhs, list(self.rhs.candidates)).as_sql(compiler, connection)
+        return super().as_sql(compiler, connection)
+
+
+class _BlindIndexIn(lookups.In):
+    def get_prep_lookup(self):
+        if isinstance(self.rhs, list | tuple | set | frozenset):
+            expanded = []
+            for value in self.rhs:
+                expanded.extend(value.candidates if isinstance(value, IndexProbe) else (value,))
+            self.rhs = list(dict.fromkeys(expanded))
+        return super().get_prep_lookup()
+
+
 class BlindIndexField(models.CharField):
     """A keyed HMAC of another field's plaintext, for equality lookups and uniqueness.
 
-    ``Member.objects.filter(email_index=Member.email_index_of("a@example.com"))``. The key is
+    ``Member.objects.filter(email_index=Member.email_index_of("a@example.com"))``. The keys are
     separate from every master key and the table and column are mixed in, so equal values in
-    two columns do not produce equal indexes.
+    two columns do not produce equal indexes. Values are written under the active blind-index
+    key; lookups match the value under every configured key (see ``IndexProbe``), and a unique
+    index refuses a value that another row holds under an older key.
     """
 
     def __init__(self, *args, source: str = "", normalizer=None, **kwargs):
@@ -479,22 +522,75 @@ class BlindIndexField(models.CharField):
             kwargs["null"] = self.null
         return name, path, args, kwargs
 
-    def digest(self, value) -> str | None:
+    def _message(self, value) -> bytes | None:
         if value is None or value == "":
             return None
         if self.normalizer is not None:
             value = self.normalizer(value)
-        message = f"{self.model._meta.db_table}|{self.source}|{value}".encode()
-        # hmac.digest: the one-shot (C) form of hmac.new(...).hexdigest(), same bytes.
-        return hmac.digest(keyring().blind_index_key, message, "sha256").hex()
+        return f"{self.model._meta.db_table}|{self.source}|{value}".encode()
+
+    def stored_digest(self, value, key_id: str | None = None) -> str | None:
+        """The index value of ``value`` as stored: under ``key_id``, by default the active key."""
+        message = self._message(value)
+        if message is None:
+            return None
+        ring = keyring()
+        key_id = key_id or ring.active_blind_index_id
+        key = ring.blind_index_keys.get(key_id)
+        if key is None:
+            raise KeyUnavailable(f"Blind-index key {key_id!r} is not configured.")
+        # hmac.digest: the one-shot (C) form of hmac.new(...).digest().
+        return _index_value(key_id, hmac.digest(key, message, "sha256"))
+
+    def digest(self, value) -> IndexProbe | None:
+        """The index of ``value`` to look it up with (an ``IndexProbe``: the active key's value,
+        matching the value under any configured key in a filter)."""
+        message = self._message(value)
+        if message is None:
+            return None
+        ring = keyring()
+        active = ring.active_blind_index_id
+        probe = IndexProbe(
+            _index_value(active, hmac.digest(ring.blind_index_keys[active], message, "sha256"))
+        )
+        probe.candidates = (str(probe),) + tuple(
+            _index_value(key_id, hmac.digest(key, message, "sha256"))
+            for key_id, key in ring.blind_index_keys.items()
+            if key_id != active
+        )
+        return probe
 
     def pre_save(self, model_instance, add):
         data = model_instance.__dict__
         if self.source not in data or isinstance(data[self.source], Sealed | Destroyed):
-            return data.get(self.attname)  # plaintext not loaded (deferred or unread): index unchanged
-        value = self.digest(data[self.source])
+            value = data.get(self.attname)  # plaintext not loaded (deferred or unread): index unchanged
+            return str(value) if isinstance(value, IndexProbe) else value
+        probe = self.digest(data[self.source])
+        if probe is not None and self.unique and len(probe.candidates) > 1:
+            self._refuse_older_duplicate(model_instance, add, probe.candidates[1:])
+        value = None if probe is None else str(probe)
         setattr(model_instance, self.attname, value)
         return value
+
+    def _refuse_older_duplicate(self, instance, add, older) -> None:
+        """A unique index during a rotation: the database's constraint sees only values under
+        the same key, so a row holding this value under an older key is looked for here. (A row
+        re-indexed meanwhile holds it under the active key, which the constraint catches.)"""
+        others = models.QuerySet(self.model).filter(**{f"{self.attname}__in": list(older)})
+        if not add and instance.pk is not None:
+            others = others.exclude(pk=instance.pk)
+        if others.exists():
+            raise IntegrityError(
+                f"UNIQUE constraint failed: {self.model._meta.db_table}.{self.column} (held under an older "
+                "blind-index key)"
+            )
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "exact":
+            return _BlindIndexExact
+        if lookup_name == "in":
+            return _BlindIndexIn
+        return super().get_lookup(lookup_name)
 
     def contribute_to_class(self, cls, name, private_only=False):
         super().contribute_to_class(cls, name, private_only)
@@ -504,6 +600,19 @@ class BlindIndexField(models.CharField):
             return field.digest(value)
 
         setattr(cls, f"{name}_of", staticmethod(lookup))
+
+
+def blind_index_fields():
+    """Every (model, blind-index field) of the installed models whose table Django manages."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        meta = model._meta
+        if not meta.managed or meta.proxy or meta.swapped:
+            continue
+        for field in meta.local_concrete_fields:
+            if isinstance(field, BlindIndexField):
+                yield model, field
 
 
 class EncryptedEmailField(EncryptedCharField):

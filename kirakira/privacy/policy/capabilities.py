@@ -285,6 +285,17 @@ CAPABILITIES: dict[str, Capability] = {
             _all(_model("staff_gate.TrainingRecord"), _staff_gate),
         ),
         Capability(
+            "staff_offboarding",
+            "the offboarding of a leaving staff member: open consultations and rights requests handed to "
+            "named colleagues before the account is deactivated, the exit pledge recorded, logins ended "
+            "(kirakira.accounts.offboarding.offboarding_complete, model staff_gate.Offboarding)",
+            _all(
+                lambda: _function("kirakira.accounts.offboarding.offboarding_complete"),
+                _model("staff_gate.Offboarding"),
+                _model("staff_gate.ExitPledge"),
+            ),
+        ),
+        Capability(
             "access_review",
             "the privacy roles' monthly review of the staff access log, with its reviewed mark (model "
             "privacy.AccessReview, URL admin:privacy_staffaccessrecord_changelist)",
@@ -386,8 +397,9 @@ CAPABILITIES: dict[str, Capability] = {
         ),
         Capability(
             "disclosure_register",
-            "the register of provisions required by law and their recipients (model privacy.Disclosure)",
-            _model("privacy.Disclosure"),
+            "the register of provisions required by law, what each provided and the correction notices "
+            "to their recipients (model disclosures.Disclosure)",
+            _model("disclosures.Disclosure"),
         ),
         Capability(
             "breach_register",

@@ -71,6 +71,18 @@ def given() -> list[str]:
     return [code for code in STATEMENTS if code in named]
 
 
+# A statement the software has come to keep itself: while the capability is provided, the page
+# states what the software does (data-capability) and the operator's own words would only repeat
+# it, so they are left out; without the capability the operator's statement is shown again.
+SUPERSEDED_BY = {"secure_handover": "staff_offboarding"}
+
+
 def statements(where: str) -> list[tuple[str, str]]:
     """(code, text) of the given statements for one part of the page."""
-    return [(code, str(STATEMENTS[code][1])) for code in given() if STATEMENTS[code][0] == where]
+    from .capabilities import provided
+
+    return [
+        (code, str(STATEMENTS[code][1]))
+        for code in given()
+        if STATEMENTS[code][0] == where and not (code in SUPERSEDED_BY and provided(SUPERSEDED_BY[code]))
+    ]

@@ -175,8 +175,16 @@ PROMISES: tuple[Promise, ...] = (
     _p(60, _ADMIN, "regular training of staff", "training_records"),
     _p(61, _ADMIN, "a security pledge from every employee on joining", "security_pledge"),
     _p(62, _ADMIN, "an internal audit of compliance with the policy", "staff_access_log", "access_review"),
-    _p(63, _ADMIN, "secure handover of work", operator="secure_handover"),
-    _p(64, _ADMIN, "responsibility before and after leaving made clear", operator="secure_handover"),
+    # P63-P64 rested on the operator's word ("secure_handover") while nothing ran. The software now
+    # does what the sentences promise about leaving: a leaver's open work goes to named colleagues
+    # who can see it before the account can be deactivated, their exit pledge (confidentiality
+    # continuing after they leave) is recorded, their logins end, and an append-only record says
+    # all of it. So the capability keeps them, and the operator's statement is no longer needed:
+    # the rest of that statement (responsibility "after joining", the security pledge) is kept by
+    # the gate's own capability (P61). What no software sees -- that a colleague reads the work
+    # handed to them, that the paper was really signed -- is the administrator's record to answer for.
+    _p(63, _ADMIN, "secure handover of work", "staff_offboarding"),
+    _p(64, _ADMIN, "responsibility before and after leaving made clear", "staff_offboarding", "security_pledge"),
     _p(65, _ADMIN, "affected customers are told at once of a leak", "breach_register"),
     _p(66, _ADMIN, "appropriate measures and compensation after an incident", operator="incident_compensation"),
     _p(67, _ADMIN, "no liability for the customer's own error or the internet's basic risks", legal=True),

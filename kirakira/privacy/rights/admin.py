@@ -125,9 +125,12 @@ def _overdue_label(rights_request, now):
 
 @admin.register(RightsRequest)
 class RightsRequestAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
-    list_display = ("reference", "kind", "status", "member__login_id", "received_at", "due_at", "days_left")
+    list_display = (
+        "reference", "kind", "status", "handler", "member__login_id", "received_at", "due_at", "days_left"
+    )
     list_filter = ("kind", "status", OverdueFilter)
-    list_select_related = ("member",)
+    list_select_related = ("member", "handler")
+    actions = ["take"]
     ordering = staff_selectors.URGENCY
     change_list_template = "admin/privacy/rightsrequest/change_list.html"
     change_form_template = "admin/privacy/rightsrequest/change_form.html"
@@ -139,6 +142,7 @@ class RightsRequestAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     "reference",
                     "kind",
                     "status",
+                    "handler",
                     "member__login_id",
                     "member__name",
                     "received_at",
@@ -164,6 +168,28 @@ class RightsRequestAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
             for title, options in fieldsets
             if not any(_field_name(name) in others for name in options["fields"])
         ]
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm(staff_selectors.DECIDE_PERMISSION)
+
+    @admin.action(description=_("Take it: I handle the selected requests"), permissions=["decide"])
+    def take(self, request, queryset):
+        taken = 0
+        for rights_request in queryset:
+            try:
+                services.request_take(rights_request.pk, actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                text = " ".join(getattr(exc, "messages", [])) or _("Your role may not do this.")
+                self.message_user(request, f"{rights_request.reference}: {text}", messages.WARNING)
+            else:
+                taken += 1
+        if taken:
+            self.message_user(
+                request,
+                ngettext("You now handle %(count)d request.", "You now handle %(count)d requests.", taken)
+                % {"count": taken},
+                messages.SUCCESS,
+            )
 
     # --- columns and fields -----------------------------------------------------------------
     @admin.display(description=_("reference"), ordering="id")

@@ -100,7 +100,11 @@ WITHHELD: dict[str, str] = {
 }
 # Rows shown under a section of their own: the accesses to the member's data, as the member's
 # access-log page shows them (transparency.py), rather than the bare rows linking them.
-ELSEWHERE: dict[str, str] = {"privacy.StaffAccessSubject": "staff_access_log"}
+ELSEWHERE: dict[str, str] = {
+    "privacy.StaffAccessSubject": "staff_access_log",
+    "disclosures.DisclosedData": "disclosures",
+    "disclosures.CorrectionNotice": "disclosures",
+}
 # Models without a subject of their own whose rows belong to a member through another row.
 BELONGS_THROUGH: dict[str, str] = {"orders.OrderEvent": "order__member"}
 # Values from a related row, for a reader: the number of the policy version, not its row ID.
@@ -505,6 +509,7 @@ class _Build:
     generated_at: datetime
     counts: dict[str, int] = field(default_factory=dict)
     access_count: int = 0
+    disclosures: list = field(default_factory=list)
 
     # -- data.json, and index.html's rows -------------------------------------------------------
     def data_json(self, out: _Out, spool: _Spool) -> None:
@@ -573,8 +578,12 @@ class _Build:
         spool.end("staff_access_log")
         self.access_count = count
         # Cookie choices are kept under a random ID that only the visitor's browser holds (policy
-        # C8): nothing ties them to the account. The disclosure register does not exist yet.
-        out.write('],\n"consents":[],\n"disclosures":[]}\n')
+        # C8): nothing ties them to the account. Provisions required by law: those the member may
+        # be told of today (the disclosures app).
+        from kirakira.disclosures.selectors import told_rows
+
+        self.disclosures = told_rows(self.member)
+        out.write('],\n"consents":[],\n"disclosures":' + _dumps(self.disclosures) + "}\n")
         out.flush()
 
     def section_head(self, section: Section) -> dict:
@@ -618,6 +627,7 @@ class _Build:
             "contexts": self.contexts(shown, nonce),
             "access_count": self.access_count,
             "access_marker": _marker(nonce, "staff_access_log"),
+            "disclosures": self.disclosures,
             "style": INDEX_STYLE,
         }
         page = render_to_string("privacy/rights/export_index.html", context)

@@ -206,7 +206,10 @@ def schema(sections=None) -> dict:
             "disclosures": {
                 "type": "array",
                 "items": {"type": "object"},
-                "description": gettext("Provisions of your data to third parties (none are recorded yet)."),
+                "description": gettext(
+                    "Provisions of your data required by law: who asked, under which law, when, which items, "
+                    "exactly what was provided, and the corrections told to the recipient."
+                ),
             },
         },
         "required": [

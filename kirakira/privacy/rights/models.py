@@ -114,6 +114,17 @@ class RightsRequest(models.Model):
         blank=True,
         related_name="+",
     )
+    # The staff member who owns the work: set when staff first act on it (extend, answer) or "take
+    # it", changed by the handover when they leave (kirakira/accounts/offboarding.py).
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     ground = models.PositiveSmallIntegerField(
         _("ground for refusal"), choices=Ground.choices, null=True, blank=True
     )

@@ -120,9 +120,36 @@ class GroupOutput(serializers.Serializer):
     sections = SectionOutput(many=True)
 
 
+class DisclosureCorrectionOutput(serializers.Serializer):
+    record = serializers.CharField()
+    field = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True, help_text="When the recipient was told; null until then.")
+
+
+class DisclosureOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    recipient = serializers.CharField(help_text="The authority the data was provided to.")
+    legal_basis = serializers.CharField(help_text="The law under which it had to be provided.")
+    request_reference = serializers.CharField()
+    requested_on = serializers.DateField()
+    provided_at = serializers.DateTimeField()
+    items = serializers.ListField(child=serializers.CharField(), help_text="The privacy policy's items provided.")
+    item_labels = serializers.ListField(child=serializers.CharField())
+    values = serializers.ListField(
+        child=serializers.DictField(), help_text="Exactly what was provided: record, ID, field, item and value."
+    )
+    corrections = DisclosureCorrectionOutput(many=True)
+
+
 class MyDataOutput(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     groups = GroupOutput(many=True)
+    disclosures = DisclosureOutput(
+        many=True,
+        help_text="Provisions of the caller's data required by law (the only way data leaves the company), "
+        "except one a law forbids telling until a date.",
+    )
 
 
 class MyDataApi(APIView):
@@ -154,6 +181,10 @@ class MyDataApi(APIView):
             raise PermissionDenied(
                 _("Staff accounts make requests about their own data to the privacy officer directly.")
             )
-        data = selectors.my_data(request.user, now=clock.now())
+        from kirakira.disclosures.selectors import told_rows
+
+        now = clock.now()
+        data = selectors.my_data(request.user, now=now)
+        data.disclosures = told_rows(request.user, now=now)
         # Tagged like every GET of the API (ConditionalGetMiddleware), so not "no-store".
         return Response(MyDataOutput(data).data)

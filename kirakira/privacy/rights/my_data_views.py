@@ -41,4 +41,7 @@ class MyDataView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["data"] = selectors.my_data(self.request.user, now=clock.now())
+        from kirakira.disclosures.selectors import told_rows
+
+        context["disclosures"] = told_rows(self.request.user, now=clock.now())
         return context

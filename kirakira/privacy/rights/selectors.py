@@ -51,6 +51,12 @@ ROW_LIMIT = 200  # rows shown of any other kind of record; the download holds th
 # policy's ground ① (the law's special provisions) covers. Its effect is not hidden: a
 # deletion under a hold is refused by staff citing that ground.
 WITHHELD = {"privacy.LegalHold"}
+# Shown in a section of their own ("Provision of your data to third parties", the disclosures
+# app's selectors.told), where a provision a law forbids telling is left out until its date; a
+# record of what was provided is not deleted or corrected on request (the register is the proof
+# of what left the company: a wrong value provided is corrected at its source, and the recipient
+# told).
+ELSEWHERE = {"disclosures.DisclosedData", "disclosures.CorrectionNotice"}
 
 # Rows of a kind that are not the member's to see: staff's internal notes on a consultation,
 # which the member's own consultation pages never show either.
@@ -235,6 +241,7 @@ class Group:
 class MyData:
     generated_at: datetime
     groups: list[Group]
+    disclosures: list[dict] = field(default_factory=list)  # the disclosures app's told_rows
 
     def sections(self) -> list[Section]:
         return [section for group in self.groups for section in group.sections]
@@ -328,7 +335,7 @@ def kinds() -> list[Kind]:
     """Every declaration whose rows can be a member's, in the catalog's order."""
     found = []
     for declaration in catalog.declarations():
-        if not declaration.subject or declaration.model_label in WITHHELD:
+        if not declaration.subject or declaration.model_label in WITHHELD | ELSEWHERE:
             continue
         try:
             model = declaration.model

@@ -6,7 +6,7 @@ Pages and the API call these; they never write the models themselves.
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -97,6 +97,28 @@ def _open_or_refuse(request: RightsRequest) -> None:
         raise ValidationError(_("This request has already been answered."), code="answered")
 
 
+def _handled_by(request: RightsRequest, actor) -> list[str]:
+    """The first staff member to act on a request owns it (the fields to save)."""
+    if request.handler_id is None and actor is not None:
+        request.handler = actor
+        return ["handler"]
+    return []
+
+
+def request_take(request_id, *, actor) -> RightsRequest:
+    """"Take it": ``actor`` becomes the open request's handler. A leaver's requests go to a
+    colleague by the handover (kirakira/accounts/offboarding.py)."""
+    if not actor.is_active or not actor.has_perm("privacy.decide_rightsrequest"):
+        raise PermissionDenied(_("Your role may not do this."))
+    with transaction.atomic():
+        request = _locked(request_id)
+        _open_or_refuse(request)
+        if request.handler_id != actor.pk:
+            request.handler = actor
+            request.save(update_fields=["handler"])
+    return request
+
+
 def request_refuse(request_id, *, actor, ground: int | None, answer: str) -> RightsRequest:
     """Refuse on one of the policy's grounds ①②③, with an explanation the member receives.
     A refused stop of processing is no longer in force; a refused correction unfreezes."""
@@ -117,7 +139,8 @@ def request_refuse(request_id, *, actor, ground: int | None, answer: str) -> Rig
         request.answer = answer.strip()
         request.decided_at = clock.now()
         request.decided_by = actor
-        request.save(update_fields=["status", "ground", "answer", "decided_at", "decided_by"])
+        handled = _handled_by(request, actor)
+        request.save(update_fields=["status", "ground", "answer", "decided_at", "decided_by", *handled])
         _tell_member(request, "refused")
     return request
 
@@ -144,7 +167,9 @@ def request_extend(request_id, *, actor, days: int, reason: str) -> RightsReques
         request.extended_at = now
         request.extension_reason = reason.strip()
         request.reminded_at = None  # remind again 3 days before the new date
-        request.save(update_fields=["due_at", "extended_at", "extension_reason", "reminded_at"])
+        request.save(
+            update_fields=["due_at", "extended_at", "extension_reason", "reminded_at", *_handled_by(request, actor)]
+        )
         _tell_member(request, "extended")
     return request
 
@@ -160,6 +185,10 @@ def request_complete(request_id, *, actor, answer: str = "", value=None, write: 
             raise ValidationError(_("A download is finished by the system, not by staff."), code="export")
         if request.kind == Kind.CORRECTION:
             correction.apply(request, value=value, write=write)
+            # Data already provided to a third party (under a law): its recipient is told.
+            from kirakira.disclosures.services import corrections_after
+
+            corrections_after(request)
         elif request.kind == Kind.DELETION:
             from .deletion import carry_out
 
@@ -168,7 +197,8 @@ def request_complete(request_id, *, actor, answer: str = "", value=None, write: 
         request.answer = (answer or "").strip()
         request.decided_at = clock.now()
         request.decided_by = actor
-        request.save(update_fields=["status", "answer", "decided_at", "decided_by", "kept"])
+        handled = _handled_by(request, actor)
+        request.save(update_fields=["status", "answer", "decided_at", "decided_by", "kept", *handled])
         _tell_member(request, "done")
     return request
 

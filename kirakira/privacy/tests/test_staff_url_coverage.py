@@ -170,6 +170,9 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
             return sees and role in ROUTES[world["question"].category]
         if action in ("change", "history"):
             return sees and routed
+    if opts.label == "disclosures.Disclosure" and action in ("record", "file"):
+        # Recording a provision and downloading what it handed over: the privacy roles.
+        return sees and "disclosures.record_disclosure" in perms
     if opts.label == "orders.Refund":
         entry = catalog.field(Refund, "account_number")
         if action == "reveal":
@@ -182,7 +185,7 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
         return sees  # separate storage: the privacy officer alone (the reading needs a reason)
     if name in ("privacy_rightsrequest_complete", "privacy_rightsrequest_refuse", "privacy_rightsrequest_extend"):
         return sees and "privacy.decide_rightsrequest" in perms  # an answer's form, on the request's page
-    if name == "accounts_user_send_password_reset":
+    if name in ("accounts_user_send_password_reset", "accounts_user_offboard"):
         return "accounts.change_user" in perms
     if opts.label == "accounts.RoleRequest":
         # The officer decides every request; an administrator sees the requests they made.
