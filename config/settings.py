@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "kirakira.schedule",
     "kirakira.legal",
     "kirakira.disclosures",
+    "kirakira.breaches",
 ]
 
 MIDDLEWARE = [

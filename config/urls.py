@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("consultations/", include("kirakira.consultations.urls")),
     path("consent/", include("kirakira.consent.urls")),
     path("legal/", include("kirakira.legal.urls")),
+    path("notices/", include("kirakira.breaches.urls")),
     # The gate before personal data (second factor, pledge, training): before the back office,
     # whose catch-all would otherwise take these URLs.
     path("backoffice/gate/", include("kirakira.accounts.gate.urls")),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
+from kirakira.breaches import selectors as breach_selectors
 from kirakira.common.client_ip import client_ip
 from kirakira.common.ratelimit import throttle_wait
 from kirakira.consultations import selectors as consultation_selectors
@@ -111,6 +112,7 @@ class MyPageView(LoginRequiredMixin, View):
             "form": form,
             "policy_acknowledgement": last_acknowledged(request.user),
             "answered_consultations": consultation_selectors.answered_for(request.user)[:10],
+            "incident_notices": breach_selectors.notice_count(request.user),
         }
         return render(request, self.template_name, context, status=status)
 

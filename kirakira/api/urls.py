@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from kirakira.accounts import api as accounts_api
 from kirakira.accounts import withdraw_api
+from kirakira.breaches import api as breaches_api
 from kirakira.consultations import api as consultations_api
 from kirakira.legal import api as legal_api
 from kirakira.orders import api as orders_api
@@ -73,9 +74,14 @@ v1 = [
         name="privacy-access-log-detail",
     ),
     path("privacy/my-data", my_data_api.MyDataApi.as_view(), name="privacy-my-data"),
+    path("privacy/notices", breaches_api.NoticesApi.as_view(), name="privacy-notices"),
     path("privacy/identity-code", rights_api.IdentityCodeApi.as_view(), name="privacy-identity-code"),
     path("privacy/requests", rights_api.RequestsApi.as_view(), name="privacy-requests"),
-    path("privacy/requests/<str:request_id>", rights_api.RequestDetailApi.as_view(), name="privacy-request-detail"),
+    path(
+        "privacy/requests/<str:request_id>",
+        rights_api.RequestDetailApi.as_view(),
+        name="privacy-request-detail",
+    ),
     path(
         "privacy/exports/<str:request_id>/download",
         export_api.ExportDownloadApi.as_view(),

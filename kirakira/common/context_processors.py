@@ -18,6 +18,7 @@ CHROME_URLS = (
     "legal:commerce",
     "legal:terms",
     "consent:settings",
+    "breaches:public_notices",
 )
 
 

@@ -59,6 +59,9 @@ _PRIVACY_READ = {
     "disclosures.view_disclosure",
     "disclosures.record_disclosure",
     "disclosures.view_correctionnotice",
+    # The breach register (policy C10 ⑤): incidents, their clocks and notices.
+    "breaches.view_breachincident",
+    "breaches.record_breachincident",
     "orders.view_refund",
     "consent.view_consentrecord",
     "consent.view_notice",

@@ -25,7 +25,7 @@ from .models import CorrectionNotice, CorrectionNoticeSent, DisclosedData, Discl
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def _text(value, *, required: str, maximum: int, multiline: bool = False) -> str:
+def required_text(value, *, required: str, maximum: int, multiline: bool = False) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationError(required, code="required")
@@ -35,7 +35,7 @@ def _text(value, *, required: str, maximum: int, multiline: bool = False) -> str
     return value
 
 
-def _members(login_ids) -> list:
+def members_by_login_id(login_ids) -> list:
     wanted = [normalize_login_id(x) for x in login_ids if str(x).strip()]
     if not wanted:
         raise ValidationError(_("Name at least one member whose data is provided."), code="required")
@@ -82,13 +82,13 @@ def disclosure_record(
     errors: dict[str, list[str]] = {}
     today = timezone.localdate(clock.now())
     recipient = collect(
-        errors, "recipient", partial(_text, required=_("Name the recipient."), maximum=200), recipient
+        errors, "recipient", partial(required_text, required=_("Name the recipient."), maximum=200), recipient
     )
     legal_basis = collect(
         errors,
         "legal_basis",
         partial(
-            _text, required=_("Give the law under which the data is provided."), maximum=1000, multiline=True
+            required_text, required=_("Give the law under which the data is provided."), maximum=1000, multiline=True
         ),
         legal_basis,
     )
@@ -101,7 +101,7 @@ def disclosure_record(
         errors["requested_on"] = [_("Give the date of the request.")]
     elif requested_on > today:
         errors["requested_on"] = [_("The request cannot be dated in the future.")]
-    members = collect(errors, "login_ids", _members, login_ids)
+    members = collect(errors, "login_ids", members_by_login_id, login_ids)
     items = collect(errors, "items", _items, items)
     if withheld_until is not None or (withholding_basis or "").strip():
         if withheld_until is None or withheld_until <= today:
@@ -112,7 +112,7 @@ def disclosure_record(
             errors,
             "withholding_basis",
             partial(
-                _text,
+                required_text,
                 required=_("Give the law that forbids telling the members."),
                 maximum=1000,
                 multiline=True,

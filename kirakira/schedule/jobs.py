@@ -80,6 +80,15 @@ SCHEDULE: tuple[Job, ...] = (
         HOURLY,
         _("Reminds the privacy staff of members' requests due within 3 days"),
     ),
+    Job(
+        "breach_clocks",
+        tasks.breach_clocks,
+        HOURLY,
+        _(
+            "Reminds the privacy staff of a personal data incident's legal deadlines: a day before each "
+            "runs out, and when one has passed"
+        ),
+    ),
 )
 
 

@@ -79,3 +79,11 @@ def order_payment_deadlines() -> dict[str, int]:
 def remind_rights_requests() -> int:
     """Tell privacy staff of members' requests due within 3 days (once per request)."""
     return rights_reminders.remind_due()
+
+
+@task()
+def breach_clocks() -> int:
+    """Remind privacy staff of incidents' legal deadlines (once per clock and stage)."""
+    from kirakira.breaches import reminders as breach_reminders
+
+    return breach_reminders.remind_due()

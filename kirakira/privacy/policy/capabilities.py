@@ -403,8 +403,14 @@ CAPABILITIES: dict[str, Capability] = {
         ),
         Capability(
             "breach_register",
-            "the breach register that finds and notifies the affected members (model privacy.BreachIncident)",
-            _model("privacy.BreachIncident"),
+            "the breach register that finds and notifies the affected members, with its legal clocks and "
+            "their reminders (model breaches.BreachIncident, kirakira.breaches.services.notices_send, "
+            "the scheduled job breach_clocks)",
+            _all(
+                _model("breaches.BreachIncident"),
+                lambda: _function("kirakira.breaches.services.notices_send"),
+                _scheduled("breach_clocks"),
+            ),
         ),
         Capability(
             "staff_intake",

@@ -170,6 +170,8 @@ def _allowed(role, name: str, model_admin, instance, world) -> bool:
             return sees and role in ROUTES[world["question"].category]
         if action in ("change", "history"):
             return sees and routed
+    if opts.label == "breaches.BreachIncident" and action in ("record", "notify", "done", "report"):
+        return sees and "breaches.record_breachincident" in perms
     if opts.label == "disclosures.Disclosure" and action in ("record", "file"):
         # Recording a provision and downloading what it handed over: the privacy roles.
         return sees and "disclosures.record_disclosure" in perms

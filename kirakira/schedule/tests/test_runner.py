@@ -24,6 +24,7 @@ HOURLY = [
     "prune_idempotency_keys",
     "order_payment_deadlines",
     "remind_rights_requests",
+    "breach_clocks",
 ]
 DAILY = [
     "retention_sweep",
@@ -49,6 +50,7 @@ def test_the_schedule_declares_the_housekeeping_jobs_and_how_often():
         "maintain_log_partitions": timedelta(days=1),
         "order_payment_deadlines": timedelta(hours=1),
         "remind_rights_requests": timedelta(hours=1),
+        "breach_clocks": timedelta(hours=1),
     }
 
 
