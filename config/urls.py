@@ -11,6 +11,7 @@ from kirakira.common import health
 from kirakira.common.i18n_urls import i18n_patterns
 from kirakira.common.page_cache import visitor_page
 from kirakira.common.views import HomeView, favicon
+from kirakira.privacy.dashboard.views import dashboard_view as privacy_dashboard
 
 admin.site.site_header = _("Kirakira back office")
 admin.site.site_title = _("Kirakira back office")
@@ -37,6 +38,7 @@ urlpatterns += i18n_patterns(
     # The gate before personal data (second factor, pledge, training): before the back office,
     # whose catch-all would otherwise take these URLs.
     path("backoffice/gate/", include("kirakira.accounts.gate.urls")),
+    path("backoffice/dashboard/", admin.site.admin_view(privacy_dashboard), name="privacy_dashboard"),
     path("backoffice/", admin.site.urls),
 )
 

@@ -76,6 +76,10 @@ NOTICES = {
     "privacy.rights_export_ready": LAW,
     "privacy.rights_export_failed": LAW,
     "privacy.rights_reminder": LAW,
+    # A personal data incident: the notice to an affected member (APPI art. 26, PIPA art. 34),
+    # and the reminder to the privacy roles that keeps the laws' deadlines.
+    "breaches.notice": LAW,
+    "breaches.clock_reminder": LAW,
 }
 
 CLASSES = frozenset({SECURITY, CONTRACT, LAW, COURTESY})
