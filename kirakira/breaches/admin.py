@@ -15,7 +15,7 @@ from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin
 from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.catalog import Item
-from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin
+from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 
 from . import clocks as legal_clocks
 from . import reports, selectors, services
@@ -41,6 +41,14 @@ class IncidentForm(forms.Form):
         help_text=_("Written for the members: the notice shows it as it is."),
     )
     items = forms.MultipleChoiceField(label=_("Items exposed"), widget=forms.CheckboxSelectMultiple)
+    only_stored_copy = forms.BooleanField(
+        label=_("Only the stored copy was exposed"),
+        required=False,
+        help_text=_(
+            "A database or backup file, not data the site showed decrypted. Only then can encryption "
+            "have protected it."
+        ),
+    )
     keys_exposed = forms.BooleanField(label=_("Encryption keys may have been exposed too"), required=False)
     scope = forms.ChoiceField(
         label=_("Affected members"), choices=BreachIncident.Scope.choices, widget=forms.RadioSelect
@@ -82,7 +90,8 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         "began_at",
         "cause",
         "description",
-        "items",
+        "items_exposed",
+        "only_stored_copy",
         "keys_exposed",
         "protected",
         "scope",
@@ -97,6 +106,12 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
     )
     readonly_fields = fields
     change_form_template = "admin/breaches/breachincident/change_form.html"
+
+    @admin.display(description=_("items exposed"))
+    @shows("items")
+    def items_exposed(self, obj):
+        return ", ".join(str(Item(item).label) for item in obj.items)
+
     change_list_template = "admin/breaches/breachincident/change_list.html"
 
     def _may_record(self, request) -> bool:
@@ -141,14 +156,14 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                 "may_record": self._may_record(request),
                 "notified": incident.notices.count(),
                 "public_notice": PublicNotice.objects.filter(incident=incident).first(),
-                "items_labels": [Item(item).label for item in incident.items],
+                "unsent": incident.notices.filter(reachable=True, emailed_at__isnull=True).count(),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def record_view(self, request):
         if not self._may_record(request):
             raise PermissionDenied
-        form = IncidentForm(request.POST or None)
+        form = IncidentForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -160,6 +175,7 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     cause=data["cause"],
                     items=data["items"],
                     keys_exposed=data["keys_exposed"],
+                    only_stored_copy=data["only_stored_copy"],
                     scope=data["scope"],
                     window_start=data["window_start"],
                     window_end=data["window_end"],

@@ -5,9 +5,10 @@
 - Korea: report to the PIPC within 72 hours when 1,000 or more people are affected, or the
   cause is an external attack (PIPA decree art. 40).
 - Japan: a preliminary report to the PPC promptly, taken as within 3 to 5 days, and a final
-  one within 30 days (60 for an unauthorised act such as an attack), when a trigger of the APPI
-  rules (art. 7) applies: more than 1,000 people, data whose leak risks financial loss (the
-  bank account items here), or an attack. Data encrypted to a high standard whose keys were
+  one within 30 days (60 for an act with a wrongful purpose), when a trigger of the APPI rules
+  (art. 7) applies: more than 1,000 people, data whose leak risks financial loss (the bank
+  account items here), or an act that may have had a wrongful purpose (an attack, a theft,
+  staff misconduct). Data encrypted to a high standard whose keys were
   not exposed is exempt from the Japanese duty, so those clocks do not start then.
 """
 
@@ -27,7 +28,7 @@ LABELS = {
     NOTIFY_MEMBERS: _("Notify the affected members (72 hours)"),
     KR_REPORT: _("Report to the Korean authority, PIPC (72 hours)"),
     JP_PRELIMINARY: _("Preliminary report to the Japanese authority, PPC (3–5 days)"),
-    JP_FINAL: _("Final report to the Japanese authority, PPC (30 days, 60 for an attack)"),
+    JP_FINAL: _("Final report to the Japanese authority, PPC (30 days, 60 for a wrongful act)"),
 }
 
 # Items whose leak risks financial loss (APPI rules art. 7 (ii)).
@@ -35,7 +36,6 @@ FINANCIAL_ITEMS = frozenset({"bank_name", "account_holder", "account_number"})
 KR_THRESHOLD = 1000  # "1,000 or more"
 JP_THRESHOLD = 1000  # "more than 1,000"
 SOON = timedelta(days=1)  # reminders go out this long before a clock runs out
-LONGEST = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,17 @@ class Clock:
         return "running"
 
 
+# APPI rules art. 7 (iii): an act that may have been done with a wrongful purpose (an attack, a
+# theft, staff taking or using data wrongfully); also the 60 days of the final report.
+WRONGFUL = frozenset({"external_attack", "theft", "staff_misconduct"})
+
+
 def _is_attack(incident) -> bool:
     return incident.cause == "external_attack"
+
+
+def _is_wrongful(incident) -> bool:
+    return incident.cause in WRONGFUL
 
 
 def jp_triggers(incident) -> list[str]:
@@ -70,8 +79,8 @@ def jp_triggers(incident) -> list[str]:
         found.append(str(_("more than 1,000 people affected")))
     if FINANCIAL_ITEMS & set(incident.items):
         found.append(str(_("bank account data, whose leak risks financial loss")))
-    if _is_attack(incident):
-        found.append(str(_("an external attack")))
+    if _is_wrongful(incident):
+        found.append(str(_("an act that may have had a wrongful purpose (attack, theft, misconduct)")))
     return found
 
 
@@ -122,5 +131,19 @@ def clocks(incident, done: dict | None = None) -> list[Clock]:
     else:
         jp_applies, jp_why = False, str(_("no trigger of the APPI rules applies"))
     add(JP_PRELIMINARY, jp_applies, jp_why, start + timedelta(days=5))
-    add(JP_FINAL, jp_applies, jp_why, start + timedelta(days=60 if _is_attack(incident) else 30))
+    add(JP_FINAL, jp_applies, jp_why, start + timedelta(days=60 if _is_wrongful(incident) else 30))
     return out
+
+
+def pending(now) -> list[tuple[object, list[Clock]]]:
+    """Every incident with clocks still to answer, with those clocks (however old: a clock that
+    ran out unanswered stays pending until what it asks is recorded). A studio records few
+    incidents, so all are read, with their answers, in two queries."""
+    from .models import BreachIncident
+
+    found = []
+    for incident in BreachIncident.objects.prefetch_related("clocks_done").order_by("detected_at"):
+        waiting = [c for c in clocks(incident) if c.state(now) in ("running", "due_soon", "overdue")]
+        if waiting:
+            found.append((incident, waiting))
+    return found

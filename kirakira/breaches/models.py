@@ -38,8 +38,10 @@ class Kept(models.Model):
 class BreachIncident(Kept):
     class Cause(models.TextChoices):
         INTERNAL_ERROR = "internal_error", _("Internal error (staff or system)")
+        STAFF_MISCONDUCT = "staff_misconduct", _("Staff misconduct (data taken or used wrongfully)")
         EXTERNAL_ATTACK = "external_attack", _("External attack")
-        LOSS = "loss", _("Loss or theft of a device or document")
+        THEFT = "theft", _("Theft of a device or document")
+        LOSS = "loss", _("Loss of a device or document")
         OTHER = "other", _("Other")
 
     class Scope(models.TextChoices):
@@ -58,6 +60,13 @@ class BreachIncident(Kept):
         _("encryption keys exposed"),
         default=False,
         help_text=_("Whether the master keys or the members' data keys may have been exposed too."),
+    )
+    only_stored_copy = models.BooleanField(
+        _("only the stored copy was exposed"),
+        default=False,
+        help_text=_(
+            "Only the data as stored was exposed (a database or backup file), nothing shown decrypted by the site."
+        ),
     )
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
     window_start = models.DateTimeField(_("window from"), null=True, blank=True)
@@ -89,6 +98,7 @@ class BreachIncident(Kept):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("personal data incident")
         verbose_name_plural = _("personal data incidents")
         ordering = ["-detected_at"]
@@ -109,6 +119,7 @@ class AffectedMember(Kept):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("affected member")
         verbose_name_plural = _("affected members")
         constraints = [models.UniqueConstraint(fields=["incident", "member"], name="breaches_affected_once")]
@@ -133,6 +144,7 @@ class ClockDone(Kept):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("clock answered")
         verbose_name_plural = _("clocks answered")
         constraints = [models.UniqueConstraint(fields=["incident", "kind"], name="breaches_clock_done_once")]
@@ -159,6 +171,7 @@ class BreachNotice(Kept):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("notice to a member")
         verbose_name_plural = _("notices to members")
         ordering = ["-created_at"]
@@ -187,6 +200,7 @@ class PublicNotice(Kept):
     objects = PublicNoticeQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("public notice")
         verbose_name_plural = _("public notices")
         ordering = ["-published_at"]

@@ -39,6 +39,7 @@ catalog.register(
         "cause",
         "items",
         "keys_exposed",
+        "only_stored_copy",
         "scope",
         "window_start",
         "window_end",

@@ -1,6 +1,8 @@
 """The schedule's look at the incidents' clocks: the privacy roles are mailed once when a clock
 has a day left, and once when it has run out, until what it asks is recorded as done."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 
 from kirakira.common import clock
@@ -8,7 +10,9 @@ from kirakira.common.tasks import email_send_once
 from kirakira.privacy.rights.reminders import privacy_staff
 
 from . import clocks as legal_clocks
-from .models import BreachIncident, ClockReminder
+from .models import ClockReminder
+
+logger = logging.getLogger("kirakira.breaches")
 
 
 def remind_due(now=None) -> int:
@@ -17,13 +21,13 @@ def remind_due(now=None) -> int:
 
     now = now or clock.now()
     sent = 0
-    # An incident's clocks run out within 60 days of its detection.
-    horizon = now - legal_clocks.LONGEST - legal_clocks.SOON
-    for incident in BreachIncident.objects.filter(detected_at__gte=horizon).prefetch_related("clocks_done"):
-        for running in legal_clocks.clocks(incident):
-            state = running.state(now)
-            stage = {"due_soon": "soon", "overdue": "overdue"}.get(state)
-            if stage is None:
+    for incident, waiting in legal_clocks.pending(now):
+        for running in waiting:
+            stage = {"due_soon": "soon", "overdue": "overdue"}.get(running.state(now))
+            if (
+                stage is None
+                or ClockReminder.objects.filter(incident=incident, kind=running.kind, stage=stage).exists()
+            ):
                 continue
             try:
                 with transaction.atomic():
@@ -44,6 +48,12 @@ def remind_due(now=None) -> int:
                             ),
                         )
             except IntegrityError:
-                continue  # reminded before (or by a run at the same moment)
+                continue  # a run at the same moment reminded of it
+            except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the other clocks
+                # Rolled back: the next hour's run tries again (staff already written to in this
+                # one are not written to twice: the delivery ledger keeps their rows only if the
+                # whole reminder commits, so they may get it twice; none is lost).
+                logger.error("breach clock reminder not sent: %s", type(exc).__name__)
+                continue
             sent += 1
     return sent

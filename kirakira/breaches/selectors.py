@@ -67,7 +67,12 @@ def members_in_window(items, start, end) -> set:
 
 def members_accessed_by(staff, start, end) -> set:
     """Members named in the staff access log by one staff account's accesses in the window."""
-    rows = StaffAccessSubject.objects.filter(record__staff=staff)
+    from kirakira.privacy.models import StaffAccessRecord
+
+    # A refused access showed nothing.
+    rows = StaffAccessSubject.objects.filter(record__staff=staff).exclude(
+        record__action=StaffAccessRecord.Action.REFUSED
+    )
     if start is not None:
         rows = rows.filter(record__occurred_at__gte=start)
     if end is not None:
@@ -75,10 +80,11 @@ def members_accessed_by(staff, start, end) -> set:
     return _members_only(rows.values_list("subject_id", flat=True).distinct())
 
 
-def is_protected(items, keys_exposed: bool) -> bool:
-    """Whether every field that holds an exposed item is stored encrypted with the member's own
-    key (or only as a one-way hash), and no key was exposed with it."""
-    if keys_exposed or not items:
+def is_protected(items, keys_exposed: bool, only_stored_copy: bool = True) -> bool:
+    """Whether what was exposed was only the stored copy (not data the site showed decrypted),
+    every field that holds an exposed item is stored encrypted with the member's own key (or
+    only as a one-way hash), and no key was exposed with it."""
+    if keys_exposed or not only_stored_copy or not items:
         return False
     wanted = set(items)
     for declaration in catalog.declarations():

@@ -6,13 +6,16 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from kirakira.accounts.normalization import normalize_login_id
 from kirakira.common import clock
 from kirakira.common.tasks import enqueue_in_transaction
 from kirakira.common.validation import collect
 from kirakira.disclosures.services import REFERENCE_ALPHABET, members_by_login_id, required_text
 from kirakira.privacy.crypto.fields import is_destroyed
+from kirakira.privacy.models import StaffAccessRecord
 
 from . import clocks as legal_clocks
 from . import selectors
@@ -39,10 +42,17 @@ def _items(items) -> list[str]:
 
 
 def _staff_account(login_id):
-    login_id = (login_id or "").strip()
+    login_id = normalize_login_id(login_id or "")
     if not login_id:
         raise ValidationError(_("Give the login ID of the staff account whose accesses are the scope."))
-    account = get_user_model().objects.filter(login_id__iexact=login_id, is_staff=True).first()
+    # A former staff member's account too (offboarding ends its staff status): the log keeps
+    # what it accessed.
+    account = (
+        get_user_model()
+        .objects.filter(login_id=login_id)
+        .filter(Q(is_staff=True) | Q(pk__in=StaffAccessRecord.objects.values("staff_id")))
+        .first()
+    )
     if account is None:
         raise ValidationError(_("No staff account has this login ID."), code="unknown")
     return account
@@ -57,6 +67,7 @@ def incident_record(
     cause,
     items,
     keys_exposed=False,
+    only_stored_copy=False,
     scope,
     window_start=None,
     window_end=None,
@@ -117,8 +128,30 @@ def incident_record(
 
     if scope == BreachIncident.Scope.WINDOW:
         members = selectors.members_in_window(items, window_start, window_end)
+        if not members:
+            raise ValidationError(
+                {
+                    "window_start": [
+                        _(
+                            "No member had records of these items in this window: check the window and the items."
+                        )
+                    ]
+                }
+            )
     elif scope == BreachIncident.Scope.ACCESS_LOG:
         members = selectors.members_accessed_by(staff, window_start, window_end)
+        if not members:
+            raise ValidationError(
+                {
+                    "staff_login_id": [
+                        _(
+                            "This account accessed no member's data in this window: check the account and the window."
+                        )
+                    ]
+                }
+            )
+    # Data the site showed (to a staff account, or through a page) was read decrypted.
+    only_stored_copy = bool(only_stored_copy) and scope != BreachIncident.Scope.ACCESS_LOG
     with transaction.atomic():
         incident = BreachIncident.objects.create(
             reference="B" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(9)),
@@ -128,6 +161,7 @@ def incident_record(
             cause=cause,
             items=items,
             keys_exposed=bool(keys_exposed),
+            only_stored_copy=only_stored_copy,
             scope=scope,
             window_start=window_start if scope != BreachIncident.Scope.LIST else None,
             window_end=window_end if scope != BreachIncident.Scope.LIST else None,
@@ -135,7 +169,7 @@ def incident_record(
             measures=measures,
             member_advice=member_advice,
             affected_count=len(members),
-            protected=selectors.is_protected(items, bool(keys_exposed)),
+            protected=selectors.is_protected(items, bool(keys_exposed), only_stored_copy),
             recorded_by=actor,
         )
         AffectedMember.objects.bulk_create(
@@ -151,6 +185,9 @@ def clock_done(*, incident: BreachIncident, kind: str, actor, note: str = "") ->
     applicable = {c.kind: c for c in legal_clocks.clocks(incident)}
     if kind not in applicable:
         raise ValidationError(_("There is no such clock."), code="unknown")
+    if kind == legal_clocks.NOTIFY_MEMBERS:
+        # Answered only by sending the notices (notices_send), never by a mark.
+        raise ValidationError(_("The members' clock is answered by sending the notices."), code="by_notices")
     if not applicable[kind].applies:
         raise ValidationError(_("This clock does not apply to the incident."), code="not_required")
     note = (note or "").strip()[:500]

@@ -27,9 +27,12 @@ from kirakira.common import clock
 from kirakira.common.roles import Role
 from kirakira.common.smtp_testing import smtp_server
 from kirakira.common.testing import MemberFactory, StaffFactory
+from kirakira.orders.models import Order
 from kirakira.orders.testing import make_service, place_order
 from kirakira.privacy.access_log.services import record_instance
 from kirakira.privacy.policy import checks
+from kirakira.privacy.retention import storage
+from kirakira.privacy.rights import selectors as rights_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -85,11 +88,24 @@ def test_a_window_finds_the_members_whose_records_existed_in_it(officer, members
     incident = record(officer)
     assert affected(incident) == {"hanako01", "taro02"}
     assert incident.affected_count == 2
-    # The phone is stored encrypted under each member's key; no key was exposed.
-    assert incident.protected
-    assert not record(officer, keys_exposed=True).protected
-    # The login ID is stored as it is.
-    assert not record(officer, items=["phone", "login_id"]).protected
+    # Shown by the site ("visible from outside"): read decrypted, so encryption protected nothing.
+    assert not incident.protected
+    # Only the stored copy (a dump): the phone is encrypted under each member's key...
+    assert record(officer, only_stored_copy=True).protected
+    # ...unless the keys went with it, or an item is stored as it is (the login ID).
+    assert not record(officer, only_stored_copy=True, keys_exposed=True).protected
+    assert not record(officer, only_stored_copy=True, items=["phone", "login_id"]).protected
+
+
+def test_an_empty_scope_is_refused(officer, members):
+    with pytest.raises(ValidationError) as caught:
+        record(officer, window_start=NOON - timedelta(days=30), window_end=NOON - timedelta(days=20))
+    assert set(caught.value.message_dict) == {"window_start"}
+    StaffFactory(login_id="idle01", roles=[Role.CUSTOMER_SERVICE])
+    with pytest.raises(ValidationError) as caught:
+        record(officer, scope="access_log", staff_login_id="idle01")
+    assert set(caught.value.message_dict) == {"staff_login_id"}
+    assert not BreachIncident.objects.exists()
 
 
 def test_a_list_and_the_access_log_are_scopes_too(officer, members):
@@ -97,9 +113,17 @@ def test_a_list_and_the_access_log_are_scopes_too(officer, members):
     clerk = StaffFactory(login_id="clerk01", roles=[Role.CUSTOMER_SERVICE])
     with clock.frozen_at(NOON - timedelta(days=1)):
         record_instance(actor=clerk, action="view", instance=members["hanako_order"])
-    incident = record(officer, scope="access_log", staff_login_id="clerk01", cause="external_attack")
+        # A refused access showed nothing: Taro is not affected by it.
+        record_instance(actor=clerk, action="refused", instance=Order.objects.get(member=members["taro"]))
+    incident = record(
+        officer, scope="access_log", staff_login_id="ＣＬＥＲＫ01", cause="staff_misconduct", only_stored_copy=True
+    )
     assert affected(incident) == {"hanako01"}
     assert incident.staff_account == clerk
+    assert not incident.protected  # the staff account saw the data decrypted
+    # A former staff member's account (offboarding ends its staff status) can still be the scope.
+    type(clerk).objects.filter(pk=clerk.pk).update(is_staff=False, is_active=False)
+    assert affected(record(officer, scope="access_log", staff_login_id="clerk01")) == {"hanako01"}
 
 
 def test_every_error_is_told_at_once_and_nothing_is_recorded(officer, members):
@@ -167,6 +191,10 @@ def test_the_clocks_follow_the_laws_triggers():
     # Bank data: a risk of financial loss (Japan), whatever the number.
     bank = _clocks(_incident(items=["account_number"]))
     assert bank["jp_final"].applies and not bank["kr_report"].applies
+    # A theft or staff misconduct: Japan's "wrongful purpose" trigger and its 60 days.
+    theft = _clocks(_incident(cause="theft", affected_count=1))
+    assert theft["jp_preliminary"].applies and theft["jp_final"].due_at == NOON + timedelta(days=60)
+    assert not theft["kr_report"].applies
     # An attack: both countries, and 60 days for Japan's final report.
     attack = _clocks(_incident(cause="external_attack", affected_count=1))
     assert attack["kr_report"].applies and attack["kr_report"].due_at == NOON + timedelta(hours=72)
@@ -221,7 +249,7 @@ def test_notices_reach_every_affected_member_by_email_page_api_or_the_public_not
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     (notice,) = api.get("/api/v1/privacy/notices", HTTP_ACCEPT_LANGUAGE="en").json()
     assert notice["incident"] == incident.reference
-    assert notice["items"] == ["Phone number"] and notice["encrypted"] is True
+    assert notice["items"] == ["Phone number"] and notice["encrypted"] is False
     assert notice["contact"]["email"] == settings.PRIVACY_OFFICER_EMAIL
     late = Client()
     late.force_login(members["late"])
@@ -258,6 +286,10 @@ def test_the_privacy_roles_are_reminded_once_before_a_clock_runs_out_and_once_af
         assert reminders.remind_due() == 1  # Japan's preliminary report is overdue
     with pytest.raises(ValidationError):
         services.clock_done(incident=incident, kind="kr_report", actor=officer)
+    # The members' clock is answered only by sending the notices, never by a mark.
+    other = record(officer)
+    with pytest.raises(ValidationError):
+        services.clock_done(incident=other, kind="notify_members", actor=officer)
 
 
 def test_the_reports_are_filled_in_from_the_register(officer, members):
@@ -313,9 +345,49 @@ def test_nothing_in_the_register_is_deleted(officer, members):
         incident.delete()
     with pytest.raises(PermanentRecordError):
         AffectedMember.objects.all().delete()
+    with pytest.raises(PermanentRecordError):  # the manager deletions of the rights go through
+        AffectedMember._base_manager.all().delete()
+    # Not offered for deletion on request, and told on My data with a link to the notices.
+    assert "breaches.AffectedMember" in rights_selectors.ELSEWHERE
+    client = Client()
+    client.force_login(members["hanako"])
+    with clock.frozen_at(NOON):
+        services.notices_send(incident=incident, actor=officer)
+    my_data = client.get("/en/privacy/my-data/").content.decode()
+    assert "We have told you of 1 incident concerning your personal information." in my_data
+    # A withdrawn member's account that the register names is kept by the retention sweep.
+    assert storage._still_referenced(type(members["hanako"]), members["hanako"].pk)
 
 
 def test_the_policy_states_the_breach_register_and_its_promise_is_kept(client):
     html = client.get("/en/privacy/policy/").content.decode()
     assert "within 72 hours of detecting it tell each of them by email and on their My page" in html
     assert "kirakira.policy.W065" not in {message.id for message in checks.check_promises()}
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "heading", "item"),
+    [
+        ("ja", "キラキラSNS", "重要なお知らせ", "電話番号"),
+        ("en", "Kirakira SNS", "Important notices", "Phone number"),
+        ("ko", "키라키라 SNS", "중요 안내", "전화번호"),
+    ],
+)
+def test_the_notice_is_in_the_members_language_by_email_page_and_api(
+    officer, language, subject, heading, item, mailoutbox, django_capture_on_commit_callbacks
+):
+    member = MemberFactory(login_id=f"member_{language}", language=language)
+    incident = record(officer, scope="list", login_ids=[member.login_id])
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(NOON + timedelta(hours=1)):
+        services.notices_send(incident=incident, actor=officer)
+    (message,) = mailoutbox
+    assert message.subject.startswith(subject) and item in message.body
+    client = Client()
+    client.force_login(member)
+    prefix = "" if language == "ja" else f"/{language}"
+    page = client.get(f"{prefix}/notices/").content.decode()
+    assert heading in page and item in page and incident.reference in page
+    token = AuthToken.objects.create(user=member)[1]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE=language)
+    (notice,) = api.get("/api/v1/privacy/notices").json()
+    assert notice["items"] == [item]

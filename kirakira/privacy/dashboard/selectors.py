@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext as _
 
 from kirakira.breaches import clocks as legal_clocks
-from kirakira.breaches.models import BreachIncident
 from kirakira.common import clock
 from kirakira.consultations.selectors import officer_desk
 from kirakira.privacy.access_log import review
@@ -72,18 +71,15 @@ def requests_by_days_left(now) -> list[Bucket]:
 
 
 def incidents_with_clocks(now) -> tuple[dict[str, int], list[dict]]:
-    """Clocks still to answer of the incidents of the last 60 days, by state."""
+    """Clocks still to answer, by state, and the incidents they belong to."""
     counts = {"overdue": 0, "due_soon": 0, "running": 0}
     open_incidents = []
-    since = now - legal_clocks.LONGEST - timedelta(days=1)
-    for incident in BreachIncident.objects.filter(detected_at__gte=since).prefetch_related("clocks_done"):
-        pending = [c for c in legal_clocks.clocks(incident) if c.state(now) in counts]
-        for running in pending:
+    for incident, waiting in legal_clocks.pending(now):
+        for running in waiting:
             counts[running.state(now)] += 1
-        if pending:
-            open_incidents.append(
-                {"incident": incident, "next": min(pending, key=lambda c: c.due_at), "pending": len(pending)}
-            )
+        open_incidents.append(
+            {"incident": incident, "next": min(waiting, key=lambda c: c.due_at), "pending": len(waiting)}
+        )
     return counts, open_incidents
 
 

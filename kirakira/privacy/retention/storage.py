@@ -6,7 +6,7 @@ import datetime
 import decimal
 import uuid
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Max, Min
 
 from kirakira.privacy.catalog.vocabulary import Retention, RetentionRule
@@ -171,9 +171,20 @@ def _live_encrypted_rows(user_id) -> bool:
 
 
 def _still_referenced(User, user_id) -> bool:
-    for relation in User._meta.related_objects:
-        if relation.many_to_many or relation.related_model is User:
-            continue
+    for relation in _relations(User):
         if relation.related_model._base_manager.filter(**{relation.field.name: user_id}).exists():
             return True
     return False
+
+
+def _relations(User):
+    """The relations that keep an account row: every visible one, and the hidden ones
+    (``related_name="+"``) that would refuse its deletion (the registers' PROTECT links)."""
+    for relation in User._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete or relation.many_to_many:
+            continue
+        if relation.related_model is User:
+            continue
+        if relation.hidden and relation.on_delete not in (models.PROTECT, models.RESTRICT):
+            continue
+        yield relation

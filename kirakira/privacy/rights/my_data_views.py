@@ -44,4 +44,7 @@ class MyDataView(LoginRequiredMixin, TemplateView):
         from kirakira.disclosures.selectors import told_rows
 
         context["disclosures"] = told_rows(self.request.user, now=clock.now())
+        from kirakira.breaches.selectors import notice_count
+
+        context["incident_notices"] = notice_count(self.request.user)
         return context

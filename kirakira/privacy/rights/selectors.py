@@ -57,6 +57,10 @@ WITHHELD = {"privacy.LegalHold"}
 # of what left the company: a wrong value provided is corrected at its source, and the recipient
 # told).
 ELSEWHERE = {"disclosures.DisclosedData", "disclosures.CorrectionNotice"}
+# An incident's notices to the member are on their notices page (/notices/, and the API's
+# privacy/notices), which My data links; the register that proves they were told is not
+# deleted on request.
+ELSEWHERE |= {"breaches.AffectedMember", "breaches.BreachNotice"}
 
 # Rows of a kind that are not the member's to see: staff's internal notes on a consultation,
 # which the member's own consultation pages never show either.

@@ -403,9 +403,9 @@ def test_a_member_page_has_a_fixed_number_of_queries(client, django_assert_num_q
         with django_assert_num_queries(len(queries)):
             client.get(MYPAGE)
     # Session, user, the policy-change notice, the terms-change notice, the staff notices, the
-    # member's last accepted policy version, the answered consultations and the log's INSERT;
-    # nothing per row.
-    assert len(_work(queries)) <= 8
+    # member's last accepted policy version, the answered consultations, the count of incident
+    # notices and the log's INSERT; nothing per row.
+    assert len(_work(queries)) <= 9
     assert len(queries) - len(_work(queries)) <= 2
 
 
