@@ -7,12 +7,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from kirakira.common import clock
-from kirakira.common.admin_base import ViewOnlyAdmin
+from kirakira.common.admin_base import ViewOnlyAdmin, service_form_page
 from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.catalog import Item
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
@@ -194,16 +193,12 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:breaches_breachincident_change", incident.pk)
-        return TemplateResponse(
+        return service_form_page(
+            self,
             request,
             "admin/breaches/breachincident/record.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": _("Record a personal data incident"),
-                "form": form,
-            },
-            status=400 if request.method == "POST" else 200,
+            _("Record a personal data incident"),
+            form,
         )
 
     def notify_view(self, request, object_id):

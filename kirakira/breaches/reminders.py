@@ -50,9 +50,9 @@ def remind_due(now=None) -> int:
             except IntegrityError:
                 continue  # a run at the same moment reminded of it
             except Exception as exc:  # noqa: BLE001 - one failed mail must not stop the other clocks
-                # Rolled back: the next hour's run tries again (staff already written to in this
-                # one are not written to twice: the delivery ledger keeps their rows only if the
-                # whole reminder commits, so they may get it twice; none is lost).
+                # Rolled back with its delivery rows: the next hour's run sends it again, so staff
+                # mailed before the failure may get it twice; none goes without. (The error's
+                # class only: an SMTP refusal's text names the address.)
                 logger.error("breach clock reminder not sent: %s", type(exc).__name__)
                 continue
             sent += 1

@@ -1,5 +1,22 @@
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
+from django.template.response import TemplateResponse
+
+
+def service_form_page(model_admin, request, template: str, title, form) -> TemplateResponse:
+    """A back-office page with a form whose errors come from a service: 400 when a POST comes
+    back to it (refused), 200 when it is first shown."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "title": title,
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -70,7 +87,9 @@ class YenAmountsAdminMixin:
                 field.verbose_name if field is not None else name
             )
             display.__name__ = name
-            display.admin_order_field = getattr(inner, "admin_order_field", name) if inner is not None else name
+            display.admin_order_field = (
+                getattr(inner, "admin_order_field", name) if inner is not None else name
+            )
             for attribute in ("frozen_path",):  # what the catalog's changelist looks up per page
                 if hasattr(inner, attribute):
                     setattr(display, attribute, getattr(inner, attribute))

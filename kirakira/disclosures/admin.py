@@ -7,11 +7,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from kirakira.common.admin_base import ViewOnlyAdmin
+from kirakira.common.admin_base import ViewOnlyAdmin, service_form_page
 from kirakira.common.forms import apply_service_errors
 from kirakira.privacy.access_log.services import Action, record
 from kirakira.privacy.catalog import Item
@@ -147,16 +146,12 @@ class DisclosureAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:disclosures_disclosure_change", disclosure.pk)
-        return TemplateResponse(
+        return service_form_page(
+            self,
             request,
             "admin/disclosures/disclosure/record.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": _("Record a provision required by law"),
-                "form": form,
-            },
-            status=400 if request.method == "POST" else 200,
+            _("Record a provision required by law"),
+            form,
         )
 
     def file_view(self, request, object_id):

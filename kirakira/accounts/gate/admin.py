@@ -57,18 +57,17 @@ class PledgeForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(SecurityPledge)
-class SecurityPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
-    """Publishing is the add page; a published version is never changed."""
+class PublishedPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
+    """Publishing is the add page (the privacy officer); a published version is never changed."""
 
-    form = PledgeForm
-    list_display = ("number", "published_at", "published_by", "accepted_by")
+    list_display = ("number", "published_at", "published_by")
     ordering = ("-number",)
 
-    @admin.display(description=_("accepted by"))
-    @shows()
-    def accepted_by(self, obj):
-        return obj.acceptances.count()
+    def publish(self, texts: dict, actor):
+        raise NotImplementedError
+
+    def published_message(self, pledge) -> str:
+        raise NotImplementedError
 
     def has_add_permission(self, request):
         return request.user.has_perm(services.PUBLISH_PERMISSION)
@@ -81,23 +80,34 @@ class SecurityPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return PledgeForm.Meta.fields
+            return self.form.Meta.fields
         return ["number", "published_at", "published_by", "text_ja", "text_en", "text_ko"]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        pledge = services.pledge_publish(
-            texts={language: data[f"text_{language}"] for language in LANGUAGES}, actor=request.user
-        )
+        pledge = self.publish({language: data[f"text_{language}"] for language in LANGUAGES}, request.user)
         obj.pk, obj.number, obj._state.adding = pledge.pk, pledge.number, False
-        messages.success(
-            request,
-            _(
-                "Version %(number)d of the security pledge is published: every staff member accepts it before "
-                "seeing personal data again."
-            )
-            % {"number": pledge.number},
-        )
+        messages.success(request, self.published_message(pledge))
+
+
+@admin.register(SecurityPledge)
+class SecurityPledgeAdmin(PublishedPledgeAdmin):
+    form = PledgeForm
+    list_display = ("number", "published_at", "published_by", "accepted_by")
+
+    @admin.display(description=_("accepted by"))
+    @shows()
+    def accepted_by(self, obj):
+        return obj.acceptances.count()
+
+    def publish(self, texts, actor):
+        return services.pledge_publish(texts=texts, actor=actor)
+
+    def published_message(self, pledge):
+        return _(
+            "Version %(number)d of the security pledge is published: every staff member accepts it before "
+            "seeing personal data again."
+        ) % {"number": pledge.number}
 
 
 @admin.register(PledgeAcceptance)
@@ -172,39 +182,18 @@ class ExitPledgeForm(PledgeForm):
 
 
 @admin.register(ExitPledge)
-class ExitPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
-    """The exit pledge leaving staff sign (continuing confidentiality), published by the privacy
-    officer as the security pledge is; a published version is never changed."""
+class ExitPledgeAdmin(PublishedPledgeAdmin):
+    """The exit pledge leaving staff sign (continuing confidentiality)."""
 
     form = ExitPledgeForm
-    list_display = ("number", "published_at", "published_by")
-    ordering = ("-number",)
 
-    def has_add_permission(self, request):
-        return request.user.has_perm(services.PUBLISH_PERMISSION)
+    def publish(self, texts, actor):
+        return services.exit_pledge_publish(texts=texts, actor=actor)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ExitPledgeForm.Meta.fields
-        return ["number", "published_at", "published_by", "text_ja", "text_en", "text_ko"]
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        pledge = services.exit_pledge_publish(
-            texts={language: data[f"text_{language}"] for language in LANGUAGES}, actor=request.user
-        )
-        obj.pk, obj.number, obj._state.adding = pledge.pk, pledge.number, False
-        messages.success(
-            request,
-            _("Version %(number)d of the exit pledge is published: leaving staff sign it from now on.")
-            % {"number": pledge.number},
-        )
+    def published_message(self, pledge):
+        return _("Version %(number)d of the exit pledge is published: leaving staff sign it from now on.") % {
+            "number": pledge.number
+        }
 
 
 class HandoverInline(admin.TabularInline):

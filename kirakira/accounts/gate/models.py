@@ -19,12 +19,9 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-class SecurityPledge(models.Model):
-    """A version of the security pledge that staff accept before they see personal data.
-
-    Published by the privacy officer in Japanese, English and Korean; never edited afterwards.
-    The highest number is the current version: publishing a new one asks every staff member
-    to accept again."""
+class PublishedPledge(models.Model):
+    """A pledge's version as the privacy officer publishes it: in Japanese, English and Korean,
+    never edited afterwards; the highest number is the current version."""
 
     number = models.PositiveIntegerField(_("version"), unique=True, editable=False)
     text_ja = models.TextField(_("pledge (Japanese)"))
@@ -40,6 +37,21 @@ class SecurityPledge(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def text(self, language: str) -> str:
+        code = (language or "")[:2]
+        return getattr(self, f"text_{code}", "") if code in LANGUAGES else self.text_ja
+
+
+class SecurityPledge(PublishedPledge):
+    """A version of the security pledge that staff accept before they see personal data.
+
+    Published by the privacy officer in Japanese, English and Korean; never edited afterwards.
+    The highest number is the current version: publishing a new one asks every staff member
+    to accept again."""
+
+    class Meta:
         verbose_name = _("security pledge")
         verbose_name_plural = _("security pledges")
         ordering = ["-number"]
@@ -48,10 +60,6 @@ class SecurityPledge(models.Model):
 
     def __str__(self):
         return _("security pledge v%(number)d") % {"number": self.number}
-
-    def text(self, language: str) -> str:
-        code = (language or "")[:2]
-        return getattr(self, f"text_{code}", "") if code in LANGUAGES else self.text_ja
 
 
 class PledgeAcceptance(models.Model):
@@ -121,25 +129,12 @@ class TrainingRecord(models.Model):
 # --- offboarding: the exit pledge and the record of a staff member's leaving ---------------------
 
 
-class ExitPledge(models.Model):
+class ExitPledge(PublishedPledge):
     """A version of the exit pledge: what a leaving staff member acknowledges about the
     personal information they handled — that its confidentiality continues after they leave,
     and that they keep no copy of it. A pledge of its own kind beside ``SecurityPledge`` (which
     staff accept to get in, not to get out). Published by the privacy officer in Japanese,
     English and Korean; never edited afterwards; the highest number is the current version."""
-
-    number = models.PositiveIntegerField(_("version"), unique=True, editable=False)
-    text_ja = models.TextField(_("pledge (Japanese)"))
-    text_en = models.TextField(_("pledge (English)"))
-    text_ko = models.TextField(_("pledge (Korean)"))
-    published_at = models.DateTimeField(_("published at"), editable=False)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        verbose_name=_("published by"),
-    )
 
     class Meta:
         verbose_name = _("exit pledge")
@@ -151,10 +146,6 @@ class ExitPledge(models.Model):
 
     def __str__(self):
         return _("exit pledge v%(number)d") % {"number": self.number}
-
-    def text(self, language: str) -> str:
-        code = (language or "")[:2]
-        return getattr(self, f"text_{code}", "") if code in LANGUAGES else self.text_ja
 
 
 class PermanentRecordError(Exception):
@@ -180,7 +171,11 @@ class AppendOnlyQuerySet(models.QuerySet):
         from kirakira.privacy.catalog import Retention
 
         return self.filter(
-            **{f"{self.model.RETENTION_START}__lte": Retention.PERMISSION_CHANGE_3Y.cutoff(now or clock.now())}
+            **{
+                f"{self.model.RETENTION_START}__lte": Retention.PERMISSION_CHANGE_3Y.cutoff(
+                    now or clock.now()
+                )
+            }
         )
 
 
