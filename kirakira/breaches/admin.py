@@ -5,6 +5,7 @@ them filled in."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -13,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from kirakira.common import clock
 from kirakira.common.admin_base import ViewOnlyAdmin, service_form_page
 from kirakira.common.forms import apply_service_errors
+from kirakira.common.tasks import enqueue_in_transaction
 from kirakira.privacy.catalog import Item
 from kirakira.privacy.catalog.admin import CatalogMaskingAdminMixin, shows
 
 from . import clocks as legal_clocks
-from . import reports, selectors, services
+from . import reports, selectors, services, tasks
 from .models import BreachIncident, PublicNotice
 
 
@@ -205,13 +207,16 @@ class BreachIncidentAdmin(CatalogMaskingAdminMixin, ViewOnlyAdmin):
         if request.method != "POST" or not self._may_record(request):
             raise PermissionDenied
         incident = get_object_or_404(BreachIncident, pk=object_id)
-        counts = services.notices_send(incident=incident, actor=request.user)
+        with transaction.atomic():
+            enqueue_in_transaction(
+                tasks.send_incident_notices, incident_id=str(incident.pk), actor_id=str(request.user.pk)
+            )
         self.message_user(
             request,
             _(
-                "Notices sent: %(emailed)d by email, %(unreachable)d on the public notice (and on every member's page)."
-            )
-            % counts,
+                "The notices are being sent in the background: reload this page to see how many are made. "
+                "Members who cannot be reached are told by the public notice."
+            ),
             messages.SUCCESS,
         )
         return redirect("admin:breaches_breachincident_change", incident.pk)

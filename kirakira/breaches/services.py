@@ -14,6 +14,7 @@ from kirakira.common import clock
 from kirakira.common.tasks import enqueue_in_transaction
 from kirakira.common.validation import collect
 from kirakira.disclosures.services import REFERENCE_ALPHABET, members_by_login_id, required_text
+from kirakira.privacy.access_log.services import Action, record
 from kirakira.privacy.crypto.fields import is_destroyed
 from kirakira.privacy.models import StaffAccessRecord
 
@@ -208,31 +209,24 @@ def _reachable(member) -> bool:
     )
 
 
+NOTICE_BATCH = 500
+
+
 def notices_send(*, incident: BreachIncident, actor) -> dict[str, int]:
     """Create the notice of every affected member (shown on their page and by the API), queue
     the email to each who can be reached, publish the public notice for 30 days when some
-    cannot, and record the members' clock as answered. Safe to run again: members notified
-    before are not notified twice."""
+    cannot, and record the members' clock as answered. In batches, each its own transaction
+    (an incident can concern thousands of members): a run stopped midway is finished by the
+    next, and members notified before are not notified twice."""
     _check(actor)
-    from .tasks import send_notice_email
-
+    emailed = unreachable = 0
+    while True:
+        done = _notices_batch(incident, actor)
+        if done is None:
+            break
+        emailed, unreachable = emailed + done[0], unreachable + done[1]
     with transaction.atomic():
         BreachIncident.objects.select_for_update().get(pk=incident.pk)
-        notified = set(BreachNotice.objects.filter(incident=incident).values_list("member_id", flat=True))
-        affected = (
-            get_user_model()
-            ._base_manager.filter(pk__in=AffectedMember.objects.filter(incident=incident).values("member_id"))
-            .exclude(pk__in=notified)
-        )
-        emailed = unreachable = 0
-        for member in affected.iterator(chunk_size=500):
-            reachable = _reachable(member)
-            notice = BreachNotice.objects.create(incident=incident, member=member, reachable=reachable)
-            if reachable:
-                enqueue_in_transaction(send_notice_email, notice_id=str(notice.pk))
-                emailed += 1
-            else:
-                unreachable += 1
         total_unreachable = BreachNotice.objects.filter(incident=incident, reachable=False).count()
         if total_unreachable and not PublicNotice.objects.filter(incident=incident).exists():
             PublicNotice.objects.create(incident=incident, unreachable_count=total_unreachable)
@@ -245,6 +239,44 @@ def notices_send(*, incident: BreachIncident, actor) -> dict[str, int]:
                 % {"emailed": emailed, "unreachable": unreachable},
             )
     return {"emailed": emailed, "unreachable": unreachable}
+
+
+def _notices_batch(incident, actor) -> tuple[int, int] | None:
+    """The notices of the next affected members not notified yet: (emailed, unreachable), or
+    None when every affected member has one."""
+    from .tasks import send_notice_email
+
+    with transaction.atomic():
+        BreachIncident.objects.select_for_update().get(pk=incident.pk)
+        members = list(
+            get_user_model()
+            ._base_manager.filter(pk__in=AffectedMember.objects.filter(incident=incident).values("member_id"))
+            .exclude(pk__in=BreachNotice.objects.filter(incident=incident).values("member_id"))
+            .order_by("pk")[:NOTICE_BATCH]
+        )
+        if not members:
+            return None
+        notices = BreachNotice.objects.bulk_create(
+            [
+                BreachNotice(incident=incident, member=member, reachable=_reachable(member))
+                for member in members
+            ]
+        )
+        # One access-log row for the batch: the notices name these members (bulk_create writes
+        # no row of its own).
+        record(
+            actor=actor,
+            action=Action.ADD,
+            model=BreachNotice,
+            object_id=incident.pk,
+            fields=["breaches.BreachNotice.*"],
+            subjects=[member.pk for member in members],
+        )
+        for notice in notices:
+            if notice.reachable:
+                enqueue_in_transaction(send_notice_email, notice_id=str(notice.pk))
+        emailed = sum(1 for notice in notices if notice.reachable)
+    return emailed, len(notices) - emailed
 
 
 def notice_emailed(notice_id) -> None:

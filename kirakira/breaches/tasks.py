@@ -14,3 +14,17 @@ def send_notice_email(*, notice_id: str) -> None:
         return
     if email_send_once(kind="breaches.notice", ids=(notice.pk,), send=lambda: emails.send_notice(notice)):
         services.notice_emailed(notice.pk)
+
+
+@task()
+def send_incident_notices(*, incident_id: str, actor_id: str) -> dict:
+    """The notices of an incident, sent in the background (thousands of members can take
+    minutes); a run stopped midway is finished by the next."""
+    from django.contrib.auth import get_user_model
+
+    from . import services
+    from .models import BreachIncident
+
+    incident = BreachIncident.objects.get(pk=incident_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    return services.notices_send(incident=incident, actor=actor)

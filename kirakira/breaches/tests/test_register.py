@@ -30,6 +30,7 @@ from kirakira.common.testing import MemberFactory, StaffFactory
 from kirakira.orders.models import Order
 from kirakira.orders.testing import make_service, place_order
 from kirakira.privacy.access_log.services import record_instance
+from kirakira.privacy.models import StaffAccessRecord
 from kirakira.privacy.policy import checks
 from kirakira.privacy.retention import storage
 from kirakira.privacy.rights import selectors as rights_selectors
@@ -116,7 +117,11 @@ def test_a_list_and_the_access_log_are_scopes_too(officer, members):
         # A refused access showed nothing: Taro is not affected by it.
         record_instance(actor=clerk, action="refused", instance=Order.objects.get(member=members["taro"]))
     incident = record(
-        officer, scope="access_log", staff_login_id="ＣＬＥＲＫ01", cause="staff_misconduct", only_stored_copy=True
+        officer,
+        scope="access_log",
+        staff_login_id="ＣＬＥＲＫ01",
+        cause="staff_misconduct",
+        only_stored_copy=True,
     )
     assert affected(incident) == {"hanako01"}
     assert incident.staff_account == clerk
@@ -301,12 +306,14 @@ def test_the_reports_are_filled_in_from_the_register(officer, members):
     assert "전화번호" in korean and incident.description in korean
 
 
-def test_the_back_office_records_an_incident_and_shows_its_clocks(officer, members):
+def test_the_back_office_records_an_incident_and_shows_its_clocks(
+    officer, members, django_capture_on_commit_callbacks
+):
     with clock.frozen_at(NOON):
-        _back_office(officer)
+        _back_office(officer, django_capture_on_commit_callbacks)
 
 
-def _back_office(officer):
+def _back_office(officer, on_commit):
     client = Client()
     client.force_login(officer)
     url = "/en/backoffice/breaches/breachincident/record/"
@@ -330,8 +337,10 @@ def _back_office(officer):
     incident = BreachIncident.objects.get()
     page = client.get(f"/en/backoffice/breaches/breachincident/{incident.pk}/change/").content.decode()
     assert "Notify the affected members (72 hours)" in page and "2 members affected." in page
-    sent = client.post(f"/en/backoffice/breaches/breachincident/{incident.pk}/notify/")
+    with on_commit(execute=True):  # the notices are sent by a background task
+        sent = client.post(f"/en/backoffice/breaches/breachincident/{incident.pk}/notify/")
     assert sent.status_code == 302 and BreachNotice.objects.filter(incident=incident).count() == 2
+    assert client.get(f"/en/backoffice/breaches/breachincident/{incident.pk}/notify/").status_code == 403
     report = client.get(f"/en/backoffice/breaches/breachincident/{incident.pk}/report/jp_final/")
     assert report.status_code == 200 and "attachment" in report["Content-Disposition"]
     clerk = Client()
@@ -391,3 +400,21 @@ def test_the_notice_is_in_the_members_language_by_email_page_and_api(
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE=language)
     (notice,) = api.get("/api/v1/privacy/notices").json()
     assert notice["items"] == [item]
+
+
+def test_notices_are_made_in_batches_and_a_stopped_run_is_finished_by_the_next(officer, members, monkeypatch):
+    incident = record(officer)
+    monkeypatch.setattr(services, "NOTICE_BATCH", 1)
+    with clock.frozen_at(NOON + timedelta(hours=1)):
+        assert services._notices_batch(incident, officer) is not None  # stopped after one batch
+        assert BreachNotice.objects.filter(incident=incident).count() == 1
+        rest = services.notices_send(incident=incident, actor=officer)
+        assert rest["emailed"] + rest["unreachable"] == 1  # only the member left
+    assert BreachNotice.objects.filter(incident=incident).count() == 2
+    # Each batch is in the staff access log, naming its members.
+    rows = StaffAccessRecord.objects.filter(staff=officer, action="add", model="breaches.BreachNotice")
+    assert rows.count() == 2
+    assert {s.subject_id for row in rows for s in row.subjects.all()} == {
+        members["hanako"].pk,
+        members["taro"].pk,
+    }
