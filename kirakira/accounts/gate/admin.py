@@ -63,11 +63,9 @@ class PublishedPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
     list_display = ("number", "published_at", "published_by")
     ordering = ("-number",)
 
-    def publish(self, texts: dict, actor):
-        raise NotImplementedError
-
-    def published_message(self, pledge) -> str:
-        raise NotImplementedError
+    # Each pledge's admin names its publishing service and the message that confirms it.
+    publish = None
+    published_message = ""
 
     def has_add_permission(self, request):
         return request.user.has_perm(services.PUBLISH_PERMISSION)
@@ -85,9 +83,11 @@ class PublishedPledgeAdmin(CatalogMaskingAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        pledge = self.publish({language: data[f"text_{language}"] for language in LANGUAGES}, request.user)
+        pledge = type(self).publish(
+            texts={language: data[f"text_{language}"] for language in LANGUAGES}, actor=request.user
+        )
         obj.pk, obj.number, obj._state.adding = pledge.pk, pledge.number, False
-        messages.success(request, self.published_message(pledge))
+        messages.success(request, self.published_message % {"number": pledge.number})
 
 
 @admin.register(SecurityPledge)
@@ -100,14 +100,11 @@ class SecurityPledgeAdmin(PublishedPledgeAdmin):
     def accepted_by(self, obj):
         return obj.acceptances.count()
 
-    def publish(self, texts, actor):
-        return services.pledge_publish(texts=texts, actor=actor)
-
-    def published_message(self, pledge):
-        return _(
-            "Version %(number)d of the security pledge is published: every staff member accepts it before "
-            "seeing personal data again."
-        ) % {"number": pledge.number}
+    publish = staticmethod(services.pledge_publish)
+    published_message = _(
+        "Version %(number)d of the security pledge is published: every staff member accepts it before "
+        "seeing personal data again."
+    )
 
 
 @admin.register(PledgeAcceptance)
@@ -187,13 +184,10 @@ class ExitPledgeAdmin(PublishedPledgeAdmin):
 
     form = ExitPledgeForm
 
-    def publish(self, texts, actor):
-        return services.exit_pledge_publish(texts=texts, actor=actor)
-
-    def published_message(self, pledge):
-        return _("Version %(number)d of the exit pledge is published: leaving staff sign it from now on.") % {
-            "number": pledge.number
-        }
+    publish = staticmethod(services.exit_pledge_publish)
+    published_message = _(
+        "Version %(number)d of the exit pledge is published: leaving staff sign it from now on."
+    )
 
 
 class HandoverInline(admin.TabularInline):

@@ -21,7 +21,11 @@ class Command(BaseCommand):
             help="Count as if it were this time (ISO 8601, e.g. 2031-04-01T00:00+09:00). Only with --dry-run: "
             "moving the clock to dispose of records early is refused.",
         )
-        parser.add_argument("--only", action="append", help="Run only this disposal (repeatable), e.g. usage.UsageRecord:usage_log_6m.")
+        parser.add_argument(
+            "--only",
+            action="append",
+            help="Run only this disposal (repeatable), e.g. usage.UsageRecord:usage_log_6m.",
+        )
         parser.add_argument("--batch-size", type=int, help="Records per transaction.")
 
     def handle(self, *args, dry_run=False, now=None, only=None, batch_size=None, verbosity=1, **options):
@@ -84,7 +88,9 @@ class Command(BaseCommand):
             ]
             widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
             for row in table:
-                self.stdout.write("  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+                self.stdout.write(
+                    "  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+                )
         if result.run is not None:
             self.stdout.write(f"Ledger: run {result.run.pk} ({result.run.get_status_display()}).")
 

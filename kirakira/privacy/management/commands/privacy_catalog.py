@@ -89,11 +89,15 @@ def role_matrix() -> str:
     lines = [
         "| | " + " | ".join(f"`{code}`" for code in codes) + " |",
         "|---|" + ":-:|" * len(codes),
-        "| policy group (管理的対策 ①) | " + " | ".join(str(d.policy_group or "?") for d in ROLE_DECLARATIONS) + " |",
+        "| policy group (管理的対策 ①) | "
+        + " | ".join(str(d.policy_group or "?") for d in ROLE_DECLARATIONS)
+        + " |",
         "| consultations routed | "
         + " | ".join(", ".join(sorted(d.consultations)) for d in ROLE_DECLARATIONS)
         + " |",
-        "| the officer's desk | " + " | ".join("✓" if d.officer_desk else "" for d in ROLE_DECLARATIONS) + " |",
+        "| the officer's desk | "
+        + " | ".join("✓" if d.officer_desk else "" for d in ROLE_DECLARATIONS)
+        + " |",
     ]
     for permission in sorted({p for d in ROLE_DECLARATIONS for p in d.permissions}):
         marks = " | ".join("✓" if permission in d.permissions else "" for d in ROLE_DECLARATIONS)
